@@ -1,0 +1,36 @@
+package oauthclient
+
+import "fmt"
+
+// Error is a token endpoint's refusal: an RFC 6749 §5.2 error response, or
+// an answer that is not a token response at all. Every field is scrubbed of
+// the secrets the request carried.
+type Error struct {
+	// TokenURL is the endpoint that answered.
+	TokenURL string
+	// StatusCode is the HTTP status; 0 when no answer arrived.
+	StatusCode int
+	// Code, Description and URI are RFC 6749 §5.2 error, error_description
+	// and error_uri.
+	Code        string
+	Description string
+	URI         string
+	// Reason says what was wrong with an answer that carried no RFC 6749
+	// error, e.g. "the token endpoint answered with HTML (status 200), not a
+	// token response".
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Code != "" {
+		s := fmt.Sprintf("oauthclient: token endpoint %s refused the request (status %d): %s", e.TokenURL, e.StatusCode, e.Code)
+		if e.Description != "" {
+			s += ": " + e.Description
+		}
+		if e.URI != "" {
+			s += " (see " + e.URI + ")"
+		}
+		return s
+	}
+	return fmt.Sprintf("oauthclient: token endpoint %s: %s", e.TokenURL, e.Reason)
+}

@@ -1,0 +1,44 @@
+package oauthclient
+
+import "time"
+
+// Token is a successful access token response (RFC 6749 §5.1).
+type Token struct {
+	AccessToken string
+	// TokenType is as the server sent it; empty when it sent none.
+	TokenType string
+	// RefreshToken is the refresh token to use next. For a refresh grant whose
+	// answer carried none, it is the one that was presented (RFC 6749 §6).
+	RefreshToken string
+	// RefreshTokenRotated is true when the server issued a refresh token
+	// different from the one presented, so the caller must persist it.
+	RefreshTokenRotated bool
+	IDToken             string
+	// Scope is the granted scope as sent, empty when the server sent none
+	// (RFC 6749 §5.1: then it equals the requested scope).
+	Scope string
+	// ExpiresIn is the lifetime the server announced, in seconds; zero with
+	// ExpiryKnown false when it announced none.
+	ExpiresIn int64
+	// Expiry is the absolute expiry computed when the answer arrived; zero
+	// when unknown.
+	Expiry time.Time
+	// Raw holds every field of the answer, including non-standard ones.
+	Raw map[string]any
+}
+
+// ExpiryKnown reports whether the server announced a lifetime. A token
+// without one is not "expired": its expiry is unknown.
+func (t *Token) ExpiryKnown() bool { return !t.Expiry.IsZero() }
+
+// ValidFor reports whether the token is still valid for longer than d at
+// time now. A token of unknown expiry is treated as valid.
+func (t *Token) ValidFor(now time.Time, d time.Duration) bool {
+	if t == nil || t.AccessToken == "" {
+		return false
+	}
+	if !t.ExpiryKnown() {
+		return true
+	}
+	return t.Expiry.Sub(now) > d
+}
