@@ -1,11 +1,19 @@
 package oauthclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Defaults used when Options leaves a field zero.
@@ -29,7 +37,7 @@ type Options struct {
 	// 429 and 5xx. Zero means DefaultMaxRetries; negative means none.
 	MaxRetries int
 	// ExpiryBuffer is how long a cached token must still be valid to be
-	// returned. Zero means DefaultExpiryBuffer.
+	// returned. Zero means DefaultExpiryBuffer; negative means no buffer.
 	ExpiryBuffer time.Duration
 	// CACertPEM holds extra PEM certificates trusted besides the system pool.
 	CACertPEM string
@@ -40,23 +48,72 @@ type Options struct {
 	// Logger, when set, receives scrubbed debug events.
 	Logger Logger
 	// Transport replaces the cloned default transport (tests, instrumentation).
+	// CACertPEM and ClientCertificates are applied to a clone of it when it is
+	// an *http.Transport, and are an error otherwise.
 	Transport http.RoundTripper
 }
 
 // Client performs token requests. It is safe for concurrent use.
+//
+// The token request is written here rather than delegated to
+// golang.org/x/oauth2: that package cannot send JSON bodies, retry with
+// backoff, keep secrets out of its errors, refuse redirects, or report
+// non-token answers plainly. x/oauth2 still builds authorization URLs and
+// PKCE values (see AuthCodeURL).
 type Client struct {
-	opts Options
+	opts     Options
+	hc       *http.Client
+	timeout  time.Duration
+	attempts int
+
+	backoffBase   time.Duration
+	backoffMax    time.Duration
+	retryAfterMax time.Duration
+	sleep         func(context.Context, time.Duration) error
+
+	// authWinners remembers, per token URL and client id, which style
+	// AuthAuto found to work.
+	authWinners sync.Map
+	cache       tokenCache
+	group       singleflight.Group
 }
 
-// New returns a Client for opts.
+// New returns a Client for opts. It fails when CACertPEM holds no
+// certificate.
 func New(opts Options) (*Client, error) {
-	return &Client{opts: opts}, nil
+	hc, err := newHTTPClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		opts:          opts,
+		hc:            hc,
+		timeout:       opts.Timeout,
+		attempts:      1 + opts.MaxRetries,
+		backoffBase:   defaultBackoffBase,
+		backoffMax:    defaultBackoffMax,
+		retryAfterMax: defaultRetryAfterMax,
+		sleep:         sleepCtx,
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	switch {
+	case opts.MaxRetries == 0:
+		c.attempts = 1 + DefaultMaxRetries
+	case opts.MaxRetries < 0:
+		c.attempts = 1
+	}
+	return c, nil
 }
 
 // ExpiryBuffer returns the buffer a cached token must outlive.
 func (c *Client) ExpiryBuffer() time.Duration {
-	if c.opts.ExpiryBuffer == 0 {
+	switch {
+	case c.opts.ExpiryBuffer == 0:
 		return DefaultExpiryBuffer
+	case c.opts.ExpiryBuffer < 0:
+		return 0
 	}
 	return c.opts.ExpiryBuffer
 }
@@ -69,12 +126,329 @@ func (c *Client) Token(ctx context.Context, req Request) (*Token, error) {
 
 // TokenValidFor returns a token for req valid for longer than minValidity,
 // from the cache when it holds one; concurrent callers share one request.
+// The cache is keyed by a SHA-256 hash of every field of req, secrets
+// included. A token whose expiry is unknown (no expires_in, RFC 6749 §5.1)
+// counts as valid. A freshly fetched token is returned even when its whole
+// lifetime is shorter than minValidity.
+//
+// The returned Token may be shared with other callers: treat it as read-only.
 func (c *Client) TokenValidFor(ctx context.Context, req Request, minValidity time.Duration) (*Token, error) {
-	return c.Exchange(ctx, req)
+	key := requestKey(&req)
+	if tok := c.cache.get(key); tok != nil && tok.ValidFor(timeNow(), minValidity) {
+		if c.opts.Logger != nil {
+			c.logCacheHit(ctx, req.TokenURL, req.GrantType, tok)
+		}
+		return tok, nil
+	}
+	return c.fetchShared(ctx, req, key, minValidity)
 }
 
 // Exchange always performs the token request, bypassing the cache for reading
 // (the answer is still cached). Use it to prove credentials work.
 func (c *Client) Exchange(ctx context.Context, req Request) (*Token, error) {
-	return nil, errors.New("oauthclient: not implemented")
+	tok, err := c.exchange(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	c.cache.put(requestKey(&req), tok)
+	return tok, nil
+}
+
+// leaderGone marks a shared fetch abandoned because the caller that started
+// it was cancelled; the other callers start their own.
+type leaderGone struct{ err error }
+
+func (e *leaderGone) Error() string { return e.err.Error() }
+func (e *leaderGone) Unwrap() error { return e.err }
+
+func (c *Client) fetchShared(ctx context.Context, req Request, key cacheKey, minValidity time.Duration) (*Token, error) {
+	flight := string(key[:])
+	for {
+		ch := c.group.DoChan(flight, func() (any, error) {
+			// Another flight may have just stored a token.
+			if tok := c.cache.get(key); tok != nil && tok.ValidFor(timeNow(), minValidity) {
+				return tok, nil
+			}
+			tok, err := c.exchange(ctx, &req)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, &leaderGone{err: err}
+				}
+				return nil, err
+			}
+			c.cache.put(key, tok)
+			return tok, nil
+		})
+		select {
+		case <-ctx.Done():
+			return nil, cancelled(req.TokenURL, ctx.Err())
+		case res := <-ch:
+			if res.Err != nil {
+				var lg *leaderGone
+				if errors.As(res.Err, &lg) {
+					if ctx.Err() == nil {
+						continue
+					}
+					return nil, lg.err
+				}
+				return nil, res.Err
+			}
+			return res.Val.(*Token), nil
+		}
+	}
+}
+
+func cancelled(tokenURL string, err error) error {
+	return &scrubbedError{msg: fmt.Sprintf("oauthclient: token request to %q stopped: %v", tokenURL, err), err: err}
+}
+
+// exchange performs one logical token request: client authentication
+// detection, retries, parsing and redaction.
+func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
+	p, err := req.prepare()
+	if err != nil {
+		return nil, err
+	}
+	if p.scheme == "http" && !c.opts.AllowInsecureHTTP && !isLoopback(p.host) {
+		return nil, fmt.Errorf("oauthclient: token url uses plain http to host %q; use https, or allow insecure http explicitly (RFC 6749 §3.2 requires TLS)", p.host)
+	}
+	rd := newRedactor(req)
+
+	styles := []AuthStyle{p.style}
+	probing := false
+	winnerKey := p.tokenURL + "\x00" + req.ClientID
+	if p.style == AuthAuto {
+		switch {
+		case req.GrantType == GrantAuthorizationCode:
+			// An authorization code is single-use (RFC 6749 §4.1.2):
+			// never present it a second time with another style.
+			styles[0] = AuthBasic
+		default:
+			if w, ok := c.authWinners.Load(winnerKey); ok {
+				styles[0] = w.(AuthStyle)
+			} else {
+				styles = []AuthStyle{AuthBasic, AuthPost}
+				probing = true
+			}
+		}
+	}
+
+	var basicErr error
+	for i, style := range styles {
+		tok, err := c.send(ctx, p, style, rd)
+		if err == nil {
+			if probing {
+				c.authWinners.Store(winnerKey, style)
+			}
+			if req.GrantType == GrantRefreshToken {
+				// RFC 6749 §6: the server may issue a new refresh token;
+				// when it does not, the presented one stays valid.
+				if tok.RefreshToken == "" {
+					tok.RefreshToken = req.RefreshToken
+				} else if tok.RefreshToken != req.RefreshToken {
+					tok.RefreshTokenRotated = true
+				}
+			}
+			return tok, nil
+		}
+		if probing && i == 0 && isClientAuthFailure(err) {
+			basicErr = err
+			c.log(ctx, "token request client authentication fallback", p, rd, map[string]any{"from": string(AuthBasic), "to": string(AuthPost)})
+			continue
+		}
+		if basicErr != nil {
+			return nil, &AuthFallbackError{Basic: basicErr, Post: err}
+		}
+		return nil, err
+	}
+	panic("unreachable")
+}
+
+// isClientAuthFailure reports an answer that refuses the client's
+// authentication (RFC 6749 §5.2 invalid_client, or 401).
+func isClientAuthFailure(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.StatusCode == http.StatusUnauthorized || e.Code == "invalid_client")
+}
+
+// AuthFallbackError is returned when AuthAuto tried HTTP Basic and then the
+// request body (RFC 6749 §2.3.1) and the server refused both.
+type AuthFallbackError struct {
+	// Basic and Post are the failures of each style.
+	Basic, Post error
+}
+
+func (e *AuthFallbackError) Error() string {
+	return "oauthclient: the token endpoint refused both client authentication styles; with HTTP Basic (client_secret_basic): " +
+		strings.TrimPrefix(e.Basic.Error(), "oauthclient: ") + "; with the secret in the body (client_secret_post): " +
+		strings.TrimPrefix(e.Post.Error(), "oauthclient: ")
+}
+
+// Unwrap returns both failures, the final one first.
+func (e *AuthFallbackError) Unwrap() []error { return []error{e.Post, e.Basic} }
+
+// send performs the request with one client authentication style, retrying
+// network errors, 429 and 5xx with backoff.
+func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *redactor) (*Token, error) {
+	params, err := p.params(style)
+	if err != nil {
+		return nil, err
+	}
+	body, contentType, err := encodeBody(p.encoding, params)
+	if err != nil {
+		return nil, err
+	}
+	// An authorization code is single-use: repeat it only when the server
+	// certainly did not process it (429, or no connection at all).
+	singleUse := p.req.GrantType == GrantAuthorizationCode
+
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, cancelled(p.tokenURL, err)
+		}
+		start := time.Now()
+		status, header, data, err := c.roundTrip(ctx, p, style, body, contentType)
+		var (
+			result     error
+			retry      bool
+			retryAfter time.Duration
+			hasRA      bool
+			tok        *Token
+		)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, cancelled(p.tokenURL, ctx.Err())
+		case errors.Is(err, ErrBodyTooLarge):
+			result = rd.scrubError(&Error{TokenURL: p.tokenURL, StatusCode: status,
+				Reason: fmt.Sprintf("the response exceeded the 1 MiB limit (%d bytes) and was not read further", MaxResponseBytes), cause: ErrBodyTooLarge})
+		case err != nil:
+			result = c.networkError(p, err, attempt, rd)
+			retry = !singleUse || isDialError(err)
+		case status >= 300 && status < 400:
+			result = rd.scrubError(&Error{TokenURL: p.tokenURL, StatusCode: status, Reason: redirectReason(p.tokenURL, status, header.Get("Location"))})
+		default:
+			var e *Error
+			tok, e = parseTokenResponse(status, header.Get("Content-Type"), data, timeNow(), rd)
+			if e != nil {
+				e.TokenURL = p.tokenURL
+				result = rd.scrubError(e)
+				if retryableStatus(status) {
+					retry = !singleUse || status == http.StatusTooManyRequests
+					retryAfter, hasRA = parseRetryAfter(header.Get("Retry-After"), timeNow())
+				}
+			}
+		}
+		c.logAttempt(ctx, p, style, rd, attempt, status, time.Since(start), result)
+		if result == nil {
+			return tok, nil
+		}
+		if !retry || attempt >= c.attempts {
+			return nil, result
+		}
+		wait := backoff(c.backoffBase, c.backoffMax, attempt)
+		if hasRA {
+			wait = max(wait, min(retryAfter, c.retryAfterMax))
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			// Waiting would outlast the caller: report what the server said.
+			return nil, result
+		}
+		c.log(ctx, "token request retry", p, rd, map[string]any{"attempt": attempt, "wait_ms": wait.Milliseconds()})
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, cancelled(p.tokenURL, err)
+		}
+	}
+}
+
+// roundTrip sends one attempt and reads at most MaxResponseBytes of the
+// answer; a larger answer yields ErrBodyTooLarge without reading the rest.
+func (c *Client) roundTrip(ctx context.Context, p *prepared, style AuthStyle, body []byte, contentType string) (int, http.Header, []byte, error) {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, p.tokenURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	hreq.Header.Set("Content-Type", contentType)
+	hreq.Header.Set("Accept", "application/json")
+	if style == AuthBasic {
+		// RFC 6749 §2.3.1: id and secret are form-encoded before Basic.
+		hreq.SetBasicAuth(url.QueryEscape(p.req.ClientID), url.QueryEscape(p.req.ClientSecret))
+	}
+	resp, err := c.hc.Do(hreq)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return resp.StatusCode, resp.Header, nil, err
+	}
+	if len(data) > MaxResponseBytes {
+		return resp.StatusCode, resp.Header, nil, ErrBodyTooLarge
+	}
+	return resp.StatusCode, resp.Header, data, nil
+}
+
+func (c *Client) networkError(p *prepared, err error, attempt int, rd *redactor) error {
+	inner := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		inner = ue.Err
+	}
+	what := inner.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		what = fmt.Sprintf("no answer within the %s timeout", c.timeout)
+	}
+	return rd.wrap(fmt.Sprintf("oauthclient: token request to %q failed after %d attempt(s): %s", p.tokenURL, attempt, what), err)
+}
+
+// redirectReason names only the target host of a refused redirect.
+func redirectReason(tokenURL string, status int, location string) string {
+	host := ""
+	if base, err := url.Parse(tokenURL); err == nil {
+		if u, err := base.Parse(location); err == nil {
+			host = u.Host
+		}
+	}
+	return fmt.Sprintf("the token endpoint answered with a redirect (status %d) to host %q; a token request carries credentials and is never redirected, so set the token url to the final address", status, host)
+}
+
+func (c *Client) log(ctx context.Context, msg string, p *prepared, rd *redactor, extra map[string]any) {
+	if c.opts.Logger == nil {
+		return
+	}
+	fields := map[string]any{
+		"token_url":  rd.scrub(p.tokenURL),
+		"grant_type": rd.scrub(p.grant),
+	}
+	for k, v := range extra {
+		fields[k] = v
+	}
+	c.opts.Logger(ctx, msg, fields)
+}
+
+func (c *Client) logAttempt(ctx context.Context, p *prepared, style AuthStyle, rd *redactor, attempt, status int, d time.Duration, err error) {
+	if c.opts.Logger == nil {
+		return
+	}
+	extra := map[string]any{
+		"auth_style":  string(style),
+		"encoding":    string(p.encoding),
+		"attempt":     attempt,
+		"status":      status,
+		"duration_ms": d.Milliseconds(),
+	}
+	if err != nil {
+		extra["error"] = rd.scrub(err.Error())
+	}
+	c.log(ctx, "token request", p, rd, extra)
+}
+
+func (c *Client) logCacheHit(ctx context.Context, tokenURL string, grant GrantType, tok *Token) {
+	fields := map[string]any{"token_url": tokenURL, "grant_type": string(grant), "expiry_known": tok.ExpiryKnown()}
+	if tok.ExpiryKnown() {
+		fields["expires_in_s"] = int64(tok.Expiry.Sub(timeNow()) / time.Second)
+	}
+	c.opts.Logger(ctx, "token cache hit", fields)
 }

@@ -19,7 +19,13 @@ type Error struct {
 	// error, e.g. "the token endpoint answered with HTML (status 200), not a
 	// token response".
 	Reason string
+
+	// cause is an underlying sentinel such as ErrBodyTooLarge.
+	cause error
 }
+
+// Unwrap returns the underlying cause, such as ErrBodyTooLarge, or nil.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	if e.Code != "" {

@@ -2,6 +2,9 @@ package oauthclient
 
 import "time"
 
+// timeNow is the clock used for expiry; tests replace it.
+var timeNow = time.Now
+
 // Token is a successful access token response (RFC 6749 §5.1).
 type Token struct {
 	AccessToken string

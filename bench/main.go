@@ -1,0 +1,101 @@
+// Command bench measures what the oauth2 provider costs per run, beside what
+// users do without it: data "http" POSTs to the token URL and a plain curl
+// loop. Every comparison is measured in the same run against the embedded
+// token server (internal/tokenserver) on 127.0.0.1 with added latency; each
+// figure is the median of -runs repetitions. The table goes to stdout and to
+// -out.
+//
+//	go run ./bench -tofu .bin/tofu
+//
+// Set OAUTH2_BENCH_HTTP_PROVIDER_DIR to a directory holding a built
+// terraform-provider-http (v3 or later) to fill the http provider column.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type config struct {
+	tofu        string
+	sizes       []int
+	ephemeral   []int
+	runs        int
+	latency     time.Duration
+	parallelism int
+	httpDir     string
+	out         string
+	skipMicro   bool
+}
+
+func main() {
+	// A provider process started by the CLI through the RSS wrapper lands
+	// here first: it runs the real provider and records its peak memory.
+	if real := os.Getenv(envWrapReal); real != "" {
+		os.Exit(runWrapped(real))
+	}
+
+	var cfg config
+	var sizes, eph string
+	flag.StringVar(&cfg.tofu, "tofu", ".bin/tofu", "path to the Terraform-compatible CLI")
+	flag.StringVar(&sizes, "sizes", "10,100,500", "numbers of oauth2_connection resources to apply")
+	flag.StringVar(&eph, "ephemeral", "1,50", "numbers of ephemeral tokens per run")
+	flag.IntVar(&cfg.runs, "runs", 3, "repetitions per figure (the median is reported)")
+	flag.DurationVar(&cfg.latency, "latency", 50*time.Millisecond, "latency the token server adds to every token request")
+	flag.IntVar(&cfg.parallelism, "parallelism", 10, "CLI -parallelism and curl loop concurrency")
+	flag.StringVar(&cfg.httpDir, "http-provider-dir", os.Getenv("OAUTH2_BENCH_HTTP_PROVIDER_DIR"), "directory holding terraform-provider-http (v3+); empty skips that column")
+	flag.StringVar(&cfg.out, "out", "bench/results.md", "file the results table is written to")
+	flag.BoolVar(&cfg.skipMicro, "skip-micro", false, "skip the go test -bench micro-benchmarks")
+	flag.Parse()
+
+	var err error
+	if cfg.sizes, err = parseInts(sizes); err != nil {
+		fatalf("-sizes: %v", err)
+	}
+	if cfg.ephemeral, err = parseInts(eph); err != nil {
+		fatalf("-ephemeral: %v", err)
+	}
+	if cfg.runs < 1 {
+		fatalf("-runs must be at least 1")
+	}
+	if cfg.tofu, err = filepath.Abs(cfg.tofu); err != nil {
+		fatalf("-tofu: %v", err)
+	}
+	if _, err := os.Stat(cfg.tofu); err != nil {
+		fatalf("the CLI %s is missing: run `make tofu` first (%v)", cfg.tofu, err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a non-negative whole number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}

@@ -1,0 +1,47 @@
+terraform {
+  required_providers {
+    oauth2 = {
+      source = "oauth2-tf/oauth2"
+    }
+  }
+}
+
+variable "hubspot_client_id" {
+  type = string
+}
+
+variable "hubspot_client_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+# Step 2 only: the code HubSpot appended to the redirect URI.
+variable "hubspot_authorization_code" {
+  type      = string
+  default   = null
+  ephemeral = true
+}
+
+resource "oauth2_connection" "hubspot" {
+  label                    = "HubSpot CRM"
+  grant_type               = "authorization_code"
+  authorization_url        = "https://app.hubspot.com/oauth/authorize"
+  token_url                = "https://api.hubapi.com/oauth/v1/token"
+  redirect_uri             = "http://localhost:8080/callback"
+  client_id                = var.hubspot_client_id
+  client_secret_wo         = var.hubspot_client_secret
+  client_secret_wo_version = 1
+  client_auth              = "post"
+  scopes                   = ["crm.objects.contacts.read"]
+  api_base_url             = "https://api.hubapi.com"
+
+  # Step 2: uncomment, then apply with -var hubspot_authorization_code=...
+  # authorization_code_wo         = var.hubspot_authorization_code
+  # authorization_code_wo_version = 1
+}
+
+output "hubspot_authorization_request_url" {
+  description = "Open this URL, grant access, and copy the code from the redirect."
+  value       = oauth2_connection.hubspot.authorization_request_url
+}

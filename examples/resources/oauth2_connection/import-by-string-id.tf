@@ -1,0 +1,4 @@
+import {
+  to = oauth2_connection.example
+  id = "<id>"
+}

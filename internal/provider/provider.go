@@ -1,0 +1,287 @@
+// Package provider implements the oauth2 Terraform and OpenTofu provider: it
+// translates between schema models and internal/oauthclient requests.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+)
+
+// Environment variables read when the matching provider attribute is not set.
+const (
+	envExpiryBuffer      = "OAUTH2_EXPIRY_BUFFER"
+	envRequestTimeout    = "OAUTH2_REQUEST_TIMEOUT"
+	envMaxRetries        = "OAUTH2_MAX_RETRIES"
+	envCACertPEM         = "OAUTH2_CA_CERT_PEM"
+	envAllowInsecureHTTP = "OAUTH2_ALLOW_INSECURE_HTTP"
+)
+
+// Provider defaults, applied when neither the attribute nor its environment
+// variable is set.
+const (
+	defaultExpiryBuffer   = "5m"
+	defaultRequestTimeout = "30s"
+	defaultMaxRetries     = 3
+)
+
+var (
+	_ provider.Provider                       = (*oauth2Provider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*oauth2Provider)(nil)
+)
+
+// New returns a constructor for the provider at the given version, as
+// providerserver.Serve and the acceptance tests expect.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &oauth2Provider{version: version}
+	}
+}
+
+type oauth2Provider struct {
+	version string
+}
+
+// providerData is what Configure hands to every resource and ephemeral
+// resource: one client, so its token cache and transport are shared.
+type providerData struct {
+	client *oauthclient.Client
+}
+
+type providerModel struct {
+	ExpiryBuffer      types.String `tfsdk:"expiry_buffer"`
+	RequestTimeout    types.String `tfsdk:"request_timeout"`
+	MaxRetries        types.Int64  `tfsdk:"max_retries"`
+	CACertPEM         types.String `tfsdk:"ca_cert_pem"`
+	AllowInsecureHTTP types.Bool   `tfsdk:"allow_insecure_http"`
+}
+
+func (p *oauth2Provider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "oauth2"
+	resp.Version = p.version
+}
+
+func (p *oauth2Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The `oauth2` provider proves OAuth 2.0 credentials work by requesting a real token " +
+			"at apply time, and hands fresh access tokens to other providers through an ephemeral resource, " +
+			"without ever writing a token to plan or state. Every attribute is optional and falls back to an " +
+			"`OAUTH2_*` environment variable.",
+		Attributes: map[string]schema.Attribute{
+			// Optional
+			"expiry_buffer": schema.StringAttribute{
+				MarkdownDescription: "How long a token must still be valid to be handed out; a cached token closer to " +
+					"its expiry is refreshed. A Go duration such as `5m` or `90s`. Defaults to `" + defaultExpiryBuffer +
+					"`, or the `" + envExpiryBuffer + "` environment variable.",
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "Time limit for each HTTP attempt against a token endpoint. A Go duration such as " +
+					"`30s`. Defaults to `" + defaultRequestTimeout + "`, or the `" + envRequestTimeout + "` environment variable.",
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: "How many times a request is retried after a network error, `429` or `5xx` " +
+					"answer; credential errors are never retried. Defaults to `" + strconv.Itoa(defaultMaxRetries) +
+					"`, or the `" + envMaxRetries + "` environment variable.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"ca_cert_pem": schema.StringAttribute{
+				MarkdownDescription: "Extra PEM-encoded CA certificates trusted besides the system pool, for token " +
+					"endpoints behind a private CA. Defaults to the `" + envCACertPEM + "` environment variable.",
+				Optional: true,
+			},
+			"allow_insecure_http": schema.BoolAttribute{
+				MarkdownDescription: "Permit plain `http` token endpoints on hosts other than loopback. Plain `http` " +
+					"to `localhost`, `127.0.0.1` or `::1` is always allowed. Defaults to `false`, or the `" +
+					envAllowInsecureHTTP + "` environment variable.",
+				Optional: true,
+			},
+		},
+	}
+}
+
+func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var config providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	opts, diags := clientOptions(config, os.Getenv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	opts.Logger = tflogLogger
+
+	client, err := oauthclient.New(opts)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("ca_cert_pem"), "Unable to Configure OAuth2 Provider",
+			"The provider could not build its HTTP client. Check that ca_cert_pem (or "+envCACertPEM+
+				") holds PEM-encoded certificates.\n\nError: "+err.Error())
+		return
+	}
+
+	tflog.Debug(ctx, "configured oauth2 provider", map[string]any{
+		"expiry_buffer":       client.ExpiryBuffer().String(),
+		"request_timeout":     opts.Timeout.String(),
+		"max_retries":         max(opts.MaxRetries, 0),
+		"ca_cert_pem_set":     opts.CACertPEM != "",
+		"allow_insecure_http": opts.AllowInsecureHTTP,
+	})
+
+	data := &providerData{client: client}
+	resp.ResourceData = data
+	resp.EphemeralResourceData = data
+}
+
+// clientOptions resolves the provider settings, each from its attribute,
+// else its environment variable (read through getenv), else its default.
+func clientOptions(config providerModel, getenv func(string) string) (oauthclient.Options, diag.Diagnostics) {
+	var diags diag.Diagnostics
+
+	// Unknown values (for example from a resource not yet created) cannot
+	// configure a client; say so instead of guessing.
+	for _, a := range []struct {
+		name    string
+		unknown bool
+	}{
+		{"expiry_buffer", config.ExpiryBuffer.IsUnknown()},
+		{"request_timeout", config.RequestTimeout.IsUnknown()},
+		{"max_retries", config.MaxRetries.IsUnknown()},
+		{"ca_cert_pem", config.CACertPEM.IsUnknown()},
+		{"allow_insecure_http", config.AllowInsecureHTTP.IsUnknown()},
+	} {
+		if a.unknown {
+			diags.AddAttributeError(path.Root(a.name), "Unknown OAuth2 Provider Setting",
+				fmt.Sprintf("The provider cannot be configured because %s depends on a value that is only known after apply. "+
+					"Set it to a literal value or a variable, or remove it and use its environment variable instead.", a.name))
+		}
+	}
+	if diags.HasError() {
+		return oauthclient.Options{}, diags
+	}
+
+	expiryBuffer := durationSetting(config.ExpiryBuffer, "expiry_buffer", envExpiryBuffer, defaultExpiryBuffer, getenv, &diags)
+	timeout := durationSetting(config.RequestTimeout, "request_timeout", envRequestTimeout, defaultRequestTimeout, getenv, &diags)
+
+	maxRetries := int64(defaultMaxRetries)
+	if !config.MaxRetries.IsNull() {
+		maxRetries = config.MaxRetries.ValueInt64()
+	} else if v := getenv(envMaxRetries); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			diags.AddAttributeError(path.Root("max_retries"), "Invalid OAuth2 Provider Environment Variable",
+				fmt.Sprintf("The %s environment variable must be a whole number of zero or more, got %q. "+
+					"Correct or unset it, or set max_retries in the provider block.", envMaxRetries, v))
+		}
+		maxRetries = n
+	}
+
+	caCertPEM := config.CACertPEM.ValueString()
+	if config.CACertPEM.IsNull() {
+		caCertPEM = getenv(envCACertPEM)
+	}
+
+	allowInsecure := config.AllowInsecureHTTP.ValueBool()
+	if config.AllowInsecureHTTP.IsNull() {
+		if v := getenv(envAllowInsecureHTTP); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				diags.AddAttributeError(path.Root("allow_insecure_http"), "Invalid OAuth2 Provider Environment Variable",
+					fmt.Sprintf("The %s environment variable must be true or false, got %q. "+
+						"Correct or unset it, or set allow_insecure_http in the provider block.", envAllowInsecureHTTP, v))
+			}
+			allowInsecure = b
+		}
+	}
+	if diags.HasError() {
+		return oauthclient.Options{}, diags
+	}
+
+	// oauthclient reads zero as "the default" and a negative value as
+	// "none"; the provider's zero means none.
+	retries := int(maxRetries)
+	if retries == 0 {
+		retries = -1
+	}
+	if expiryBuffer == 0 {
+		expiryBuffer = -1
+	}
+	return oauthclient.Options{
+		Timeout:           timeout,
+		MaxRetries:        retries,
+		ExpiryBuffer:      expiryBuffer,
+		CACertPEM:         caCertPEM,
+		AllowInsecureHTTP: allowInsecure,
+	}, diags
+}
+
+// tflogLogger forwards the client's debug events, already scrubbed of
+// secrets, to the provider log.
+func tflogLogger(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Debug(ctx, msg, fields)
+}
+
+// durationSetting resolves a duration attribute from its configured value,
+// its environment variable or its default. Configured values were already
+// checked by durationValidator at plan time.
+func durationSetting(v types.String, attr, env, def string, getenv func(string) string, diags *diag.Diagnostics) time.Duration {
+	s, source := v.ValueString(), attr
+	if v.IsNull() {
+		s, source = getenv(env), env+" environment variable"
+		if s == "" {
+			s, source = def, attr
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		msg := "must not be negative"
+		if err != nil {
+			msg = err.Error()
+		}
+		diags.AddAttributeError(path.Root(attr), "Invalid OAuth2 Provider Duration",
+			fmt.Sprintf("The %s must be a Go duration such as \"30s\" or \"5m\", got %q. Correct it or unset it to use the default.\n\nError: %s",
+				source, s, msg))
+		return 0
+	}
+	return d
+}
+
+func (p *oauth2Provider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewConnectionResource,
+		NewWebhookSecretResource,
+	}
+}
+
+func (p *oauth2Provider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		NewAccessTokenEphemeralResource,
+	}
+}
+
+func (p *oauth2Provider) DataSources(context.Context) []func() datasource.DataSource {
+	return nil
+}

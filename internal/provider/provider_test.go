@@ -1,0 +1,314 @@
+package provider
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+)
+
+func TestProviderSchemas(t *testing.T) {
+	server, err := testAccProtoV6ProviderFactories["oauth2"]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range resp.Diagnostics {
+		t.Errorf("schema diagnostic: %s: %s", d.Summary, d.Detail)
+	}
+	for _, name := range []string{"oauth2_connection", "oauth2_webhook_secret"} {
+		if resp.ResourceSchemas[name] == nil {
+			t.Errorf("resource %s is not served", name)
+		}
+	}
+	if resp.EphemeralResourceSchemas["oauth2_access_token"] == nil {
+		t.Errorf("ephemeral resource oauth2_access_token is not served")
+	}
+
+	// The shared settings appear alike in the resource and the ephemeral
+	// resource, apart from write-only twins and defaults.
+	conn := resp.ResourceSchemas["oauth2_connection"].Block.Attributes
+	eph := resp.EphemeralResourceSchemas["oauth2_access_token"].Block.Attributes
+	byName := func(attrs []*tfprotov6.SchemaAttribute) map[string]*tfprotov6.SchemaAttribute {
+		m := map[string]*tfprotov6.SchemaAttribute{}
+		for _, a := range attrs {
+			m[a.Name] = a
+		}
+		return m
+	}
+	c, e := byName(conn), byName(eph)
+	for _, s := range connectionSettings {
+		ca, ea := c[s.name], e[s.name]
+		if ca == nil || ea == nil {
+			t.Errorf("setting %s: resource has it %v, ephemeral has it %v", s.name, ca != nil, ea != nil)
+			continue
+		}
+		if ca.Sensitive != ea.Sensitive || ca.Required != ea.Required ||
+			!strings.HasPrefix(ca.Description, s.description) || !strings.HasPrefix(ea.Description, s.description) {
+			t.Errorf("setting %s differs between resource and ephemeral resource", s.name)
+		}
+		if s.writeOnlyTwin {
+			if wo := c[woName(s.name)]; wo == nil || !wo.WriteOnly || !wo.Sensitive {
+				t.Errorf("setting %s: no sensitive write-only twin", s.name)
+			}
+			if c[woVersionName(s.name)] == nil {
+				t.Errorf("setting %s: no version trigger", s.name)
+			}
+			if e[woName(s.name)] != nil {
+				t.Errorf("setting %s: the ephemeral resource has a write-only twin", s.name)
+			}
+		}
+		for _, v := range s.allowed {
+			if !strings.Contains(ca.Description, "`"+v+"`") {
+				t.Errorf("setting %s: description does not list allowed value %q", s.name, v)
+			}
+		}
+	}
+}
+
+func TestClientOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		config  providerModel
+		env     map[string]string
+		want    oauthclient.Options
+		wantErr string
+	}{
+		{
+			name: "defaults",
+			want: oauthclient.Options{Timeout: 30 * time.Second, MaxRetries: 3, ExpiryBuffer: 5 * time.Minute},
+		},
+		{
+			name: "environment",
+			env: map[string]string{
+				envExpiryBuffer: "90s", envRequestTimeout: "2s", envMaxRetries: "7",
+				envCACertPEM: "PEM", envAllowInsecureHTTP: "true",
+			},
+			want: oauthclient.Options{Timeout: 2 * time.Second, MaxRetries: 7, ExpiryBuffer: 90 * time.Second, CACertPEM: "PEM", AllowInsecureHTTP: true},
+		},
+		{
+			name: "attributes win over environment",
+			config: providerModel{
+				ExpiryBuffer: types.StringValue("1m"), RequestTimeout: types.StringValue("10s"), MaxRetries: types.Int64Value(1),
+				CACertPEM: types.StringValue("CFG"), AllowInsecureHTTP: types.BoolValue(false),
+			},
+			env: map[string]string{
+				envExpiryBuffer: "90s", envRequestTimeout: "2s", envMaxRetries: "7",
+				envCACertPEM: "PEM", envAllowInsecureHTTP: "true",
+			},
+			want: oauthclient.Options{Timeout: 10 * time.Second, MaxRetries: 1, ExpiryBuffer: time.Minute, CACertPEM: "CFG"},
+		},
+		{
+			name:   "zero means none",
+			config: providerModel{ExpiryBuffer: types.StringValue("0s"), MaxRetries: types.Int64Value(0)},
+			want:   oauthclient.Options{Timeout: 30 * time.Second, MaxRetries: -1, ExpiryBuffer: -1},
+		},
+		{
+			name:    "invalid duration in environment",
+			env:     map[string]string{envRequestTimeout: "soon"},
+			wantErr: "OAUTH2_REQUEST_TIMEOUT environment variable must be a Go duration",
+		},
+		{
+			name:    "invalid retries in environment",
+			env:     map[string]string{envMaxRetries: "-1"},
+			wantErr: "OAUTH2_MAX_RETRIES environment variable must be a whole number",
+		},
+		{
+			name:    "invalid bool in environment",
+			env:     map[string]string{envAllowInsecureHTTP: "maybe"},
+			wantErr: "OAUTH2_ALLOW_INSECURE_HTTP environment variable must be true or false",
+		},
+		{
+			name:    "unknown attribute",
+			config:  providerModel{ExpiryBuffer: types.StringUnknown()},
+			wantErr: "expiry_buffer depends on a value that is only known after apply",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The zero values of the model's fields are null, as when
+			// nothing is configured.
+			got, diags := clientOptions(tc.config, func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if !diags.HasError() || !strings.Contains(diags[0].Detail(), tc.wantErr) {
+					t.Fatalf("diagnostics: got %v, want an error containing %q", diags, tc.wantErr)
+				}
+				return
+			}
+			if diags.HasError() {
+				t.Fatalf("unexpected diagnostics: %v", diags)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("options: got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAccProvider_invalidDuration(t *testing.T) {
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `
+provider "oauth2" {
+  expiry_buffer = "5 minutes"
+}
+
+resource "oauth2_connection" "test" {
+  label     = "Unused"
+  token_url = "https://login.example.test/token"
+  client_id = "c"
+  validate  = false
+}
+`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Invalid Duration.*expiry_buffer.*"5 minutes"`),
+		}},
+	})
+}
+
+func TestAccProvider_environmentFallbacks(t *testing.T) {
+	var server *tokenEndpoint
+	server = newTokenEndpoint(t, func(recordedRequest) tokenAnswer {
+		// Count includes the request being answered.
+		switch server.Count() {
+		case 1:
+			// Slower than OAUTH2_REQUEST_TIMEOUT.
+			time.Sleep(700 * time.Millisecond)
+			return issue("late", 60, nil)
+		case 2, 3:
+			return refuse(http.StatusServiceUnavailable, "temporarily_unavailable", "Try again.")
+		}
+		return issue("at-env", 60, nil)
+	})
+	t.Setenv(envRequestTimeout, "200ms")
+	t.Setenv(envMaxRetries, "0")
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				// request_timeout from the environment, and no retries.
+				Config:      testAccConnectionClientCredentialsConfig(server.URL(), "basic", "s"),
+				ExpectError: regexp.MustCompile(`Unable to Validate OAuth2 Connection`),
+			},
+			{
+				// Two 503 answers, then a token: needs OAUTH2_MAX_RETRIES >= 2,
+				// which the provider block overrides here.
+				PreConfig: func() {
+					if n := server.Count(); n != 1 {
+						t.Errorf("requests with OAUTH2_MAX_RETRIES=0: got %d, want 1", n)
+					}
+				},
+				Config: `provider "oauth2" {
+  max_retries     = 2
+  request_timeout = "5s"
+}
+` + testAccConnectionClientCredentialsConfig(server.URL(), "basic", "s"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+				},
+				Check: func(*terraform.State) error {
+					if n := server.Count(); n != 4 {
+						t.Errorf("requests: got %d, want 4", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccProvider_invalidEnvironmentDuration(t *testing.T) {
+	t.Setenv(envExpiryBuffer, "soon")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `
+resource "oauth2_connection" "test" {
+  label     = "Unused"
+  token_url = "https://login.example.test/token"
+  client_id = "c"
+  validate  = false
+}
+`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Invalid OAuth2 Provider Duration.*OAUTH2_EXPIRY_BUFFER environment\s+variable`),
+		}},
+	})
+}
+
+func TestAccProvider_caCertFromEnvironment(t *testing.T) {
+	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"at-tls","token_type":"Bearer","expires_in":60}`)
+	}))
+	t.Cleanup(server.Close)
+	t.Setenv(envCACertPEM, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: server.Certificate().Raw})))
+	if _, err := x509.ParseCertificate(server.Certificate().Raw); err != nil {
+		t.Fatal(err)
+	}
+	config := testAccConnectionClientCredentialsConfig(server.URL+"/token", "basic", "s")
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				// An explicit attribute wins over the environment: here it
+				// holds the server's certificate too.
+				Config: `provider "oauth2" {
+  ca_cert_pem = <<-EOT
+` + string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: server.Certificate().Raw})) + `EOT
+}
+` + config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+				},
+			},
+			{
+				// From OAUTH2_CA_CERT_PEM alone; a scope change forces a new
+				// request.
+				Config: strings.Replace(config, `["read", "write"]`, `["read"]`, 1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("granted_scopes"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("read")})),
+				},
+			},
+		},
+	})
+}
+
+func TestAccProvider_untrustedCertificate(t *testing.T) {
+	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		t.Errorf("a request reached a server whose certificate is not trusted")
+	}))
+	t.Cleanup(server.Close)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `provider "oauth2" {
+  max_retries = 0
+}
+` + testAccConnectionClientCredentialsConfig(server.URL+"/token", "basic", "s"),
+			ExpectError: regexp.MustCompile(`(?s)Unable to Validate OAuth2 Connection.*certificate`),
+		}},
+	})
+}

@@ -1,0 +1,628 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+)
+
+// Values of the status attribute of oauth2_connection.
+const (
+	statusValidated            = "validated"
+	statusUnvalidated          = "unvalidated"
+	statusPendingAuthorization = "pending_authorization"
+	statusAuthorized           = "authorized"
+)
+
+// privateKeyAuthorization is the private state key holding the PKCE code
+// verifier and state of a pending authorization request. Private state is
+// never shown in plan output or attributes.
+const privateKeyAuthorization = "authorization_request"
+
+var (
+	_ resource.Resource                     = (*connectionResource)(nil)
+	_ resource.ResourceWithConfigure        = (*connectionResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*connectionResource)(nil)
+	_ resource.ResourceWithImportState      = (*connectionResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*connectionResource)(nil)
+)
+
+// NewConnectionResource returns the oauth2_connection resource.
+func NewConnectionResource() resource.Resource {
+	return &connectionResource{}
+}
+
+type connectionResource struct {
+	data *providerData
+}
+
+type connectionResourceModel struct {
+	connectionSettingsModel
+	connectionWriteOnlyModel
+
+	ID                         types.String `tfsdk:"id"`
+	Label                      types.String `tfsdk:"label"`
+	APIBaseURL                 types.String `tfsdk:"api_base_url"`
+	AuthorizationCodeWO        types.String `tfsdk:"authorization_code_wo"`
+	AuthorizationCodeWOVersion types.Int64  `tfsdk:"authorization_code_wo_version"`
+	PKCE                       types.Bool   `tfsdk:"pkce"`
+	Validate                   types.Bool   `tfsdk:"validate"`
+
+	Status                  types.String `tfsdk:"status"`
+	ValidatedAt             types.String `tfsdk:"validated_at"`
+	TokenType               types.String `tfsdk:"token_type"`
+	GrantedScopes           types.List   `tfsdk:"granted_scopes"`
+	ExpiresIn               types.Int64  `tfsdk:"expires_in"`
+	AuthorizationRequestURL types.String `tfsdk:"authorization_request_url"`
+	ObtainedRefreshToken    types.String `tfsdk:"obtained_refresh_token"`
+}
+
+// pendingAuthorization is kept in private state between the two applies of
+// the authorization code flow.
+type pendingAuthorization struct {
+	State        string `json:"state"`
+	CodeVerifier string `json:"code_verifier,omitempty"`
+}
+
+// privateGetter and privateSetter are the parts of the framework's private
+// state used here.
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+func (r *connectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_connection"
+}
+
+func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	attrs := connectionResourceAttributes()
+	validationOutput := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+
+	// Required
+	attrs["label"] = schema.StringAttribute{
+		MarkdownDescription: "A human-readable name for the connection, used in messages.",
+		Required:            true,
+		Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+	}
+
+	// Optional
+	attrs["api_base_url"] = schema.StringAttribute{
+		MarkdownDescription: "The base URL of the API the tokens are for, kept for other resources to reference.",
+		Optional:            true,
+	}
+	attrs["authorization_code_wo"] = schema.StringAttribute{
+		MarkdownDescription: "Write-only: the authorization code the authorization server returned to `redirect_uri` after a " +
+			"user opened `authorization_request_url`. It is exchanged for a token when `authorization_code_wo_version` " +
+			"changes, and never stored.",
+		Optional:   true,
+		Sensitive:  true,
+		WriteOnly:  true,
+		Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("authorization_code_wo_version"))},
+	}
+	attrs["authorization_code_wo_version"] = schema.Int64Attribute{
+		MarkdownDescription: "Any number; change it whenever `authorization_code_wo` holds a new code so it is exchanged.",
+		Optional:            true,
+	}
+	attrs["pkce"] = schema.BoolAttribute{
+		MarkdownDescription: "Protect the `authorization_code` grant with PKCE S256 (RFC 7636). Defaults to `true`.",
+		Optional:            true,
+		Computed:            true,
+		Default:             booldefault.StaticBool(true),
+	}
+	attrs["validate"] = schema.BoolAttribute{
+		MarkdownDescription: "Request a token at apply time to prove the credentials work. Defaults to `true`.",
+		Optional:            true,
+		Computed:            true,
+		Default:             booldefault.StaticBool(true),
+	}
+
+	// Computed
+	attrs["id"] = schema.StringAttribute{
+		MarkdownDescription: "A random identifier of the connection, stable for its lifetime.",
+		Computed:            true,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+	attrs["status"] = schema.StringAttribute{
+		MarkdownDescription: "`validated` when a token was obtained, `unvalidated` when `validate` is `false`, " +
+			"`pending_authorization` while an `authorization_code` connection waits for its code, and " +
+			"`authorized` once the code was exchanged.",
+		Computed:      true,
+		PlanModifiers: validationOutput,
+	}
+	attrs["validated_at"] = schema.StringAttribute{
+		MarkdownDescription: "When a token was last obtained (RFC 3339).",
+		Computed:            true,
+		PlanModifiers:       validationOutput,
+	}
+	attrs["token_type"] = schema.StringAttribute{
+		MarkdownDescription: "The `token_type` the server answered with (RFC 6749 §7.1).",
+		Computed:            true,
+		PlanModifiers:       validationOutput,
+	}
+	attrs["granted_scopes"] = schema.ListAttribute{
+		MarkdownDescription: "The scopes the server granted; the requested ones when it did not say (RFC 6749 §5.1).",
+		ElementType:         types.StringType,
+		Computed:            true,
+		PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+	}
+	attrs["expires_in"] = schema.Int64Attribute{
+		MarkdownDescription: "The lifetime in seconds of the token obtained at validation; null when the server did not say.",
+		Computed:            true,
+		PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+	}
+	attrs["authorization_request_url"] = schema.StringAttribute{
+		MarkdownDescription: "For the `authorization_code` grant: the URL a user opens to grant access. Its `state` " +
+			"and PKCE verifier are kept in the resource's private state.",
+		Computed:      true,
+		PlanModifiers: validationOutput,
+	}
+	attrs["obtained_refresh_token"] = schema.StringAttribute{
+		MarkdownDescription: "For the `authorization_code` grant: the refresh token the server issued with the code " +
+			"exchange, for use with the `refresh_token` grant.",
+		Computed:      true,
+		Sensitive:     true,
+		PlanModifiers: validationOutput,
+	}
+
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An OAuth 2.0 client connection. Create and update prove the credentials work by " +
+			"requesting a token from `token_url`; the apply fails, and nothing is saved, when the server refuses. " +
+			"The access token itself is never stored. For the `authorization_code` grant the first apply produces " +
+			"`authorization_request_url`; a second apply with `authorization_code_wo` exchanges the code.",
+		Attributes: attrs,
+	}
+}
+
+func (r *connectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return append(resourceRules(connectionRules(true)),
+		writeOnlyConflicts("client_secret", "password", "refresh_token")...)
+}
+
+func (r *connectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected Provider Data",
+			fmt.Sprintf("The resource received provider data of type %T instead of the provider's own. This is a bug in the provider; please report it.", req.ProviderData))
+		return
+	}
+	r.data = data
+}
+
+// ModifyPlan marks the validation outputs unknown when a setting that
+// affects validation changes; otherwise UseStateForUnknown keeps them.
+func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan, state connectionResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !validationInputsChanged(&state, &plan) {
+		return
+	}
+	for _, name := range []string{"status", "validated_at", "token_type", "authorization_request_url", "obtained_refresh_token"} {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("granted_scopes"), types.ListUnknown(types.StringType))...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expires_in"), types.Int64Unknown())...)
+}
+
+// validationInputsChanged reports whether anything that decides the outcome
+// of validation differs between prior and plan. label and api_base_url do
+// not.
+func validationInputsChanged(prior, plan *connectionResourceModel) bool {
+	a := append(prior.connectionSettingsModel.values(), prior.connectionWriteOnlyModel.versions()...)
+	a = append(a, prior.AuthorizationCodeWOVersion, prior.PKCE, prior.Validate)
+	b := append(plan.connectionSettingsModel.values(), plan.connectionWriteOnlyModel.versions()...)
+	b = append(b, plan.AuthorizationCodeWOVersion, plan.PKCE, plan.Validate)
+	return !valuesEqual(a, b)
+}
+
+func valuesEqual(a, b []attr.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Equal(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config connectionResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	id, err := newID()
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create OAuth2 Connection",
+			"The provider could not generate a random identifier. Check the system's random source and apply again.\n\nError: "+err.Error())
+		return
+	}
+	plan.ID = types.StringValue(id)
+
+	resp.Diagnostics.Append(r.apply(ctx, &plan, &config, nil, nil, resp.Private)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	// Read never calls the token endpoint: the connection lives only in
+	// state, and a token request on every refresh would be noise at best
+	// and a lockout at worst.
+	var state connectionResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// After import only the id is known; the settings come from the
+	// configuration on the next plan. Defaults are filled so that plan
+	// shows only what the user configured differently.
+	if state.Status.IsNull() {
+		state.connectionSettingsModel.applyDefaults()
+		if state.PKCE.IsNull() {
+			state.PKCE = types.BoolValue(true)
+		}
+		if state.Validate.IsNull() {
+			state.Validate = types.BoolValue(true)
+		}
+		if state.GrantedScopes.IsNull() {
+			state.GrantedScopes = types.ListNull(types.StringType)
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, config, state connectionResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = state.ID
+
+	resp.Diagnostics.Append(r.apply(ctx, &plan, &config, &state, req.Private, resp.Private)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	// Nothing exists outside state; removing it from state is enough.
+	tflog.Debug(ctx, "removed oauth2 connection from state")
+}
+
+func (r *connectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// apply validates the connection described by plan (write-only values read
+// from config) and fills the computed attributes of plan. prior is nil on
+// create. It returns errors without touching state.
+func (r *connectionResource) apply(ctx context.Context, plan, config, prior *connectionResourceModel, priorPrivate privateGetter, private privateSetter) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if r.data == nil {
+		diags.AddError("Unconfigured OAuth2 Provider",
+			"The oauth2 provider was not configured before the connection was applied. This is a bug in the provider; please report it.")
+		return diags
+	}
+	plan.connectionWriteOnlyModel.nullValues()
+	plan.AuthorizationCodeWO = types.StringNull()
+
+	ctx = tflog.SetField(ctx, "connection_id", plan.ID.ValueString())
+	ctx = tflog.SetField(ctx, "token_url", plan.TokenURL.ValueString())
+	ctx = tflog.SetField(ctx, "grant_type", plan.GrantType.ValueString())
+
+	if plan.GrantType.ValueString() == string(oauthclient.GrantAuthorizationCode) {
+		return r.applyAuthorizationCode(ctx, plan, config, prior, priorPrivate, private)
+	}
+	plan.AuthorizationRequestURL = types.StringNull()
+	plan.ObtainedRefreshToken = types.StringNull()
+
+	if !plan.Validate.ValueBool() {
+		tflog.Debug(ctx, "validation disabled; no token requested")
+		plan.Status = types.StringValue(statusUnvalidated)
+		plan.setTokenOutputs(nil, oauthclient.Request{}, time.Time{})
+		return diags
+	}
+	if prior != nil && !validationInputsChanged(prior, plan) && prior.Status.ValueString() == statusValidated {
+		tflog.Debug(ctx, "validation inputs unchanged; keeping the previous result")
+		plan.copyOutputs(prior)
+		return diags
+	}
+
+	tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel)
+	diags.Append(d...)
+	if diags.HasError() {
+		return diags
+	}
+	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
+	tflog.Debug(ctx, "validating oauth2 connection")
+
+	tok, err := r.data.client.Exchange(ctx, tokenReq)
+	if err != nil {
+		diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q; nothing was saved", plan.Label.ValueString()), plan.TokenURL.ValueString(), err))
+		return diags
+	}
+	ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
+	tflog.Info(ctx, "oauth2 connection validated", map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn})
+
+	plan.Status = types.StringValue(statusValidated)
+	plan.setTokenOutputs(tok, tokenReq, timeNow())
+	return diags
+}
+
+// applyAuthorizationCode runs the two steps of the authorization code grant
+// (RFC 6749 §4.1): without a code it publishes the authorization request
+// URL; with a new code it exchanges it using the stored PKCE verifier.
+func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, config, prior *connectionResourceModel, priorPrivate privateGetter, private privateSetter) diag.Diagnostics {
+	var diags diag.Diagnostics
+
+	var pending *pendingAuthorization
+	if priorPrivate != nil {
+		raw, d := priorPrivate.GetKey(ctx, privateKeyAuthorization)
+		diags.Append(d...)
+		if len(raw) > 0 {
+			pending = &pendingAuthorization{}
+			if err := json.Unmarshal(raw, pending); err != nil {
+				diags.AddError("Unable to Read OAuth2 Authorization Request",
+					"The stored authorization request of this connection is unreadable. This is a bug in the provider; "+
+						"please report it. Recreating the connection starts a new authorization.\n\nError: "+err.Error())
+				return diags
+			}
+		}
+	}
+
+	codeGiven := !config.AuthorizationCodeWO.IsNull() && config.AuthorizationCodeWO.ValueString() != ""
+	codeIsNew := codeGiven && (prior == nil || !prior.AuthorizationCodeWOVersion.Equal(plan.AuthorizationCodeWOVersion))
+
+	switch {
+	case codeIsNew:
+		if pending == nil && plan.PKCE.ValueBool() {
+			diags.AddAttributeError(path.Root("authorization_code_wo"), "Unable to Exchange OAuth2 Authorization Code",
+				fmt.Sprintf("Connection %q has no pending authorization request, so the PKCE verifier matching this code is unknown. "+
+					"Apply once without authorization_code_wo, open authorization_request_url, then set authorization_code_wo "+
+					"and bump authorization_code_wo_version.", plan.Label.ValueString()))
+			return diags
+		}
+		tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel)
+		diags.Append(d...)
+		if diags.HasError() {
+			return diags
+		}
+		tokenReq.Code = config.AuthorizationCodeWO.ValueString()
+		// The scope was granted in the authorization request; the access
+		// token request carries none (RFC 6749 §4.1.3).
+		requested := tokenReq
+		tokenReq.Scopes = nil
+		if pending != nil && plan.PKCE.ValueBool() {
+			tokenReq.CodeVerifier = pending.CodeVerifier
+		}
+		ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
+		tflog.Debug(ctx, "exchanging oauth2 authorization code")
+
+		tok, err := r.data.client.Exchange(ctx, tokenReq)
+		if err != nil {
+			diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q; nothing was saved", plan.Label.ValueString()), plan.TokenURL.ValueString(), err))
+			return diags
+		}
+		ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
+		tflog.Info(ctx, "oauth2 authorization code exchanged", map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn})
+
+		plan.Status = types.StringValue(statusAuthorized)
+		plan.setTokenOutputs(tok, requested, timeNow())
+		plan.ObtainedRefreshToken = types.StringNull()
+		if tok.RefreshToken != "" {
+			plan.ObtainedRefreshToken = types.StringValue(tok.RefreshToken)
+		}
+		plan.AuthorizationRequestURL = types.StringNull()
+		if prior != nil {
+			plan.AuthorizationRequestURL = prior.AuthorizationRequestURL
+		}
+		// The verifier is spent with the code.
+		diags.Append(private.SetKey(ctx, privateKeyAuthorization, nil)...)
+		return diags
+
+	case prior != nil && prior.Status.ValueString() == statusAuthorized:
+		// The code is single-use; an authorized connection keeps its result
+		// until a new code is given.
+		plan.copyOutputs(prior)
+		plan.AuthorizationRequestURL = prior.AuthorizationRequestURL
+		plan.ObtainedRefreshToken = prior.ObtainedRefreshToken
+		return diags
+	}
+
+	// Waiting for a code: publish the authorization request URL, with a
+	// fresh state and verifier when the request itself changed.
+	if pending == nil || prior == nil || validationInputsChanged(prior, plan) {
+		pending = &pendingAuthorization{State: oauthclient.NewState()}
+		if plan.PKCE.ValueBool() {
+			pending.CodeVerifier = oauthclient.NewCodeVerifier()
+		}
+	}
+	authReq, d := plan.connectionSettingsModel.authCodeRequest(ctx, pending.State, pending.CodeVerifier)
+	diags.Append(d...)
+	if diags.HasError() {
+		return diags
+	}
+	authURL, err := oauthclient.AuthCodeURL(authReq)
+	if err != nil {
+		diags.AddAttributeError(path.Root("authorization_url"), "Unable to Build OAuth2 Authorization Request",
+			fmt.Sprintf("The authorization request URL of connection %q could not be built. Check authorization_url, "+
+				"redirect_uri and extra_params.\n\nError: %s", plan.Label.ValueString(), err))
+		return diags
+	}
+	raw, err := json.Marshal(pending)
+	if err != nil {
+		diags.AddError("Unable to Save OAuth2 Authorization Request",
+			"The pending authorization request could not be encoded. This is a bug in the provider; please report it.\n\nError: "+err.Error())
+		return diags
+	}
+	diags.Append(private.SetKey(ctx, privateKeyAuthorization, raw)...)
+	if diags.HasError() {
+		return diags
+	}
+	tflog.Info(ctx, "oauth2 connection waits for an authorization code")
+
+	plan.Status = types.StringValue(statusPendingAuthorization)
+	plan.AuthorizationRequestURL = types.StringValue(authURL)
+	plan.ObtainedRefreshToken = types.StringNull()
+	plan.setTokenOutputs(nil, oauthclient.Request{}, time.Time{})
+	return diags
+}
+
+// setTokenOutputs fills the computed validation outputs from tok, or nulls
+// them when tok is nil. The access token is never kept.
+func (m *connectionResourceModel) setTokenOutputs(tok *oauthclient.Token, req oauthclient.Request, now time.Time) {
+	if tok == nil {
+		m.ValidatedAt = types.StringNull()
+		m.TokenType = types.StringNull()
+		m.GrantedScopes = types.ListNull(types.StringType)
+		m.ExpiresIn = types.Int64Null()
+		return
+	}
+	m.ValidatedAt = types.StringValue(now.UTC().Format(time.RFC3339))
+	m.TokenType = types.StringNull()
+	if tok.TokenType != "" {
+		m.TokenType = types.StringValue(tok.TokenType)
+	}
+	m.GrantedScopes = stringList(grantedScopes(tok, req))
+	m.ExpiresIn = types.Int64Null()
+	if tok.ExpiryKnown() {
+		m.ExpiresIn = types.Int64Value(tok.ExpiresIn)
+	}
+}
+
+func (m *connectionResourceModel) copyOutputs(prior *connectionResourceModel) {
+	m.Status = prior.Status
+	m.ValidatedAt = prior.ValidatedAt
+	m.TokenType = prior.TokenType
+	m.GrantedScopes = prior.GrantedScopes
+	m.ExpiresIn = prior.ExpiresIn
+	if m.GrantedScopes.IsNull() || m.GrantedScopes.IsUnknown() {
+		m.GrantedScopes = types.ListNull(types.StringType)
+	}
+	if m.AuthorizationRequestURL.IsUnknown() {
+		m.AuthorizationRequestURL = types.StringNull()
+	}
+	if m.ObtainedRefreshToken.IsUnknown() {
+		m.ObtainedRefreshToken = types.StringNull()
+	}
+}
+
+func stringList(values []string) types.List {
+	elems := make([]attr.Value, len(values))
+	for i, v := range values {
+		elems[i] = types.StringValue(v)
+	}
+	return types.ListValueMust(types.StringType, elems)
+}
+
+// validationErrorDetail explains a failed token request: which connection,
+// which endpoint, what the server said and what to check.
+// subject names what asked, such as `connection "CRM"`.
+func validationErrorDetail(subject, tokenURL string, err error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The token endpoint %s did not issue a token for %s.", tokenURL, subject)
+	var oe *oauthclient.Error
+	if errors.As(err, &oe) {
+		switch {
+		case oe.Code != "":
+			fmt.Fprintf(&b, " The server answered with status %d and error %q", oe.StatusCode, oe.Code)
+			if oe.Description != "" {
+				fmt.Fprintf(&b, ": %s", oe.Description)
+			}
+			b.WriteString(".")
+			b.WriteString(" " + errorHint(oe.Code))
+		case oe.Reason != "":
+			fmt.Fprintf(&b, " %s.", upperFirst(strings.TrimSuffix(oe.Reason, ".")))
+			b.WriteString(" Check that token_url points at the token endpoint itself, not a login page or API base URL.")
+		}
+	} else {
+		b.WriteString(" Check that token_url is right and reachable from where Terraform runs, and that request_timeout and max_retries suit the network.")
+	}
+	b.WriteString("\n\nError: " + err.Error())
+	return b.String()
+}
+
+// errorHint says what to check for each RFC 6749 §5.2 error code.
+func errorHint(code string) string {
+	switch code {
+	case "invalid_client":
+		return "Check client_id and the client secret, and whether the server expects client_auth = \"basic\" or \"post\"."
+	case "invalid_grant":
+		return "Check the username and password, the refresh token, or the authorization code: codes are single-use and expire within minutes."
+	case "invalid_scope":
+		return "Check scopes and scope_delimiter against the scopes this client may request."
+	case "unauthorized_client":
+		return "The client is not allowed to use this grant_type; enable it for the client or choose another grant."
+	case "unsupported_grant_type":
+		return "The server does not support this grant_type; choose one it supports."
+	case "invalid_request":
+		return "Check request_encoding, extra_params and the settings the chosen grant_type needs."
+	default:
+		return "Check the credentials and settings against the authorization server's documentation."
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// newID returns a random RFC 4122 version 4 UUID.
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}
+
+// timeNow is replaced in tests.
+var timeNow = time.Now

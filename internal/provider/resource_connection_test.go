@@ -1,0 +1,776 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+)
+
+// writeOnlyVersions are the CLI versions that support write-only attributes.
+var writeOnlyVersions = []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)}
+
+// expectRequest checks one recorded request field by field.
+func expectRequest(t *testing.T, got recordedRequest, want map[string]string) {
+	t.Helper()
+	if got.Method != http.MethodPost {
+		t.Errorf("method: got %q, want %q", got.Method, http.MethodPost)
+	}
+	for k, v := range want {
+		var g string
+		switch k {
+		case "Authorization":
+			g = got.Authorization
+		case "Content-Type":
+			g = got.ContentType
+		case "Path":
+			g = got.Path
+		case "Body":
+			g = got.Body
+		default:
+			g = got.Params[k]
+		}
+		if g != v {
+			t.Errorf("%s: got %q, want %q (body %q)", k, g, v, got.Body)
+		}
+	}
+	for k := range got.Params {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected body parameter %q in %q", k, got.Body)
+		}
+	}
+}
+
+func TestAccConnection_clientCredentials(t *testing.T) {
+	server := newTokenEndpoint(t, acceptSecret("at-cc-1", "s3cret"))
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccConnectionClientCredentialsConfig(server.URL(), "basic", "s3cret"),
+				Check: func(*terraform.State) error {
+					expectRequest(t, server.Last(), map[string]string{
+						"Authorization": "Basic Y2xpZW50LWE6czNjcmV0",
+						"Content-Type":  "application/x-www-form-urlencoded",
+						"Path":          "/token",
+						"Body":          "grant_type=client_credentials&scope=read+write",
+						"grant_type":    "client_credentials",
+						"scope":         "read write",
+					})
+					return nil
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`))),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("token_type"), knownvalue.StringExact("Bearer")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("expires_in"), knownvalue.Int64Exact(3600)),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("granted_scopes"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("read"), knownvalue.StringExact("write"),
+					})),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("validated_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("client_secret"), knownvalue.StringExact("s3cret")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("authorization_request_url"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("grant_type"), knownvalue.StringExact("client_credentials")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("client_auth"), knownvalue.StringExact("basic")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("request_encoding"), knownvalue.StringExact("form")),
+				},
+			},
+			{
+				// A label change does not affect validation: no request,
+				// outputs kept.
+				Config: testAccConnectionClientCredentialsConfigLabel(server.URL(), "basic", "s3cret", "Renamed"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("oauth2_connection.test", plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+					},
+				},
+				Check: func(*terraform.State) error {
+					if n := server.Count(); n != 1 {
+						t.Errorf("requests after a label change: got %d, want 1", n)
+					}
+					return nil
+				},
+			},
+			{
+				// Scopes affect validation: outputs become unknown and a
+				// new request is made.
+				Config: testAccConnectionClientCredentialsConfigScopes(server.URL(), "s3cret", `["read"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectUnknownValue("oauth2_connection.test", tfjsonpath.New("validated_at")),
+						plancheck.ExpectUnknownValue("oauth2_connection.test", tfjsonpath.New("granted_scopes")),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("granted_scopes"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("read")})),
+				},
+				Check: func(*terraform.State) error {
+					if n := server.Count(); n != 2 {
+						t.Errorf("requests after a scope change: got %d, want 2", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccConnection_clientAuthStyles(t *testing.T) {
+	for _, tc := range []struct {
+		style string
+		// secretInBody says where the secret must be.
+		want map[string]string
+		// basicFirst: the server refuses Basic so auto must fall back.
+		refuseBasic bool
+		requests    int
+	}{
+		{style: "basic", want: map[string]string{"Authorization": "Basic Y2xpZW50LWE6czNjcmV0", "grant_type": "client_credentials", "scope": "read write"}, requests: 1},
+		{style: "post", want: map[string]string{"Authorization": "", "grant_type": "client_credentials", "scope": "read write", "client_id": "client-a", "client_secret": "s3cret"}, requests: 1},
+		{style: "none", want: map[string]string{"Authorization": "", "grant_type": "client_credentials", "scope": "read write", "client_id": "client-a"}, requests: 1},
+		{style: "auto", refuseBasic: true, want: map[string]string{"Authorization": "", "grant_type": "client_credentials", "scope": "read write", "client_id": "client-a", "client_secret": "s3cret"}, requests: 2},
+	} {
+		t.Run(tc.style, func(t *testing.T) {
+			server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+				if tc.refuseBasic && r.Authorization != "" {
+					return refuse(http.StatusUnauthorized, "invalid_client", "Basic is not supported here.")
+				}
+				return issue("at-"+tc.style, 600, nil)
+			})
+			secret := "s3cret"
+			if tc.style == "none" {
+				secret = ""
+			}
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config: testAccConnectionClientCredentialsConfig(server.URL(), tc.style, secret),
+					Check: func(*terraform.State) error {
+						if n := server.Count(); n != tc.requests {
+							t.Errorf("requests: got %d, want %d", n, tc.requests)
+						}
+						expectRequest(t, server.Last(), tc.want)
+						return nil
+					},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+						statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("expires_in"), knownvalue.Int64Exact(600)),
+					},
+				}},
+			})
+		})
+	}
+}
+
+func TestAccConnection_jsonEncoding(t *testing.T) {
+	server := newTokenEndpoint(t, func(recordedRequest) tokenAnswer {
+		// expires_in as a string and a granted scope narrower than asked.
+		return tokenAnswer{Body: map[string]any{"access_token": "at-json", "token_type": "bearer", "expires_in": "120", "scope": "a,b"}}
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label            = "JSON platform"
+  token_url        = %[1]q
+  client_id        = "client-j"
+  client_secret    = "json-secret"
+  client_auth      = "post"
+  request_encoding = "json"
+  scopes           = ["a", "b", "c"]
+  scope_delimiter  = ","
+  extra_params     = { audience = "https://api.example.test" }
+}
+`, server.URL()),
+			Check: func(*terraform.State) error {
+				expectRequest(t, server.Last(), map[string]string{
+					"Content-Type":  "application/json",
+					"Body":          `{"audience":"https://api.example.test","client_id":"client-j","client_secret":"json-secret","grant_type":"client_credentials","scope":"a,b,c"}`,
+					"audience":      "https://api.example.test",
+					"client_id":     "client-j",
+					"client_secret": "json-secret",
+					"grant_type":    "client_credentials",
+					"scope":         "a,b,c",
+				})
+				return nil
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("token_type"), knownvalue.StringExact("bearer")),
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("expires_in"), knownvalue.Int64Exact(120)),
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("granted_scopes"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.StringExact("a"), knownvalue.StringExact("b"),
+				})),
+			},
+		}},
+	})
+}
+
+func TestAccConnection_passwordGrantWriteOnly(t *testing.T) {
+	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		if r.Params["password"] != "hunter2" {
+			return refuse(http.StatusBadRequest, "invalid_grant", "Wrong username or password.")
+		}
+		return issue("at-pw", 0, nil)
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label               = "Password grant"
+  grant_type          = "password"
+  token_url           = %[1]q
+  client_id           = "client-p"
+  client_auth         = "none"
+  username            = "alice"
+  password_wo         = "hunter2"
+  password_wo_version = 1
+}
+`, server.URL()),
+			Check: func(*terraform.State) error {
+				expectRequest(t, server.Last(), map[string]string{
+					"Authorization": "",
+					"Content-Type":  "application/x-www-form-urlencoded",
+					"grant_type":    "password",
+					"client_id":     "client-p",
+					"username":      "alice",
+					"password":      "hunter2",
+				})
+				return nil
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("password_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("password"), knownvalue.Null()),
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("password_wo_version"), knownvalue.Int64Exact(1)),
+				// No expires_in in the answer: unknown expiry, not expired.
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("expires_in"), knownvalue.Null()),
+			},
+		}},
+	})
+}
+
+func TestAccConnection_refreshTokenGrant(t *testing.T) {
+	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		if r.Params["refresh_token"] != "rt-original" {
+			return refuse(http.StatusBadRequest, "invalid_grant", "Unknown refresh token.")
+		}
+		return issue("at-rt", 300, map[string]any{"refresh_token": "rt-rotated"})
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label         = "Refresh grant"
+  grant_type    = "refresh_token"
+  token_url     = %[1]q
+  client_id     = "client-r"
+  client_secret = "r-secret"
+  client_auth   = "basic"
+  refresh_token = "rt-original"
+}
+`, server.URL()),
+			Check: func(*terraform.State) error {
+				expectRequest(t, server.Last(), map[string]string{
+					"Authorization": "Basic Y2xpZW50LXI6ci1zZWNyZXQ=",
+					"grant_type":    "refresh_token",
+					"refresh_token": "rt-original",
+				})
+				return nil
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+				statecheck.ExpectSensitiveValue("oauth2_connection.test", tfjsonpath.New("refresh_token")),
+			},
+		}},
+	})
+}
+
+func TestAccConnection_tenantID(t *testing.T) {
+	server := newTokenEndpoint(t, acceptSecret("at-tenant", "t-secret"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label         = "Tenant"
+  token_url     = "%[1]s/{tenant_id}/oauth2/token"
+  tenant_id     = "contoso"
+  client_id     = "client-t"
+  client_secret = "t-secret"
+}
+`, server.server.URL),
+			Check: func(*terraform.State) error {
+				expectRequest(t, server.Last(), map[string]string{"Path": "/contoso/oauth2/token", "grant_type": "client_credentials"})
+				return nil
+			},
+		}},
+	})
+}
+
+func TestAccConnection_invalidSecret(t *testing.T) {
+	server := newTokenEndpoint(t, acceptSecret("at-good", "right-secret"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccConnectionClientCredentialsConfig(server.URL(), "basic", "wrong-secret"),
+				ExpectError: regexp.MustCompile(`(?s)Unable to Validate OAuth2 Connection.*` +
+					`connection "CRM`),
+			},
+			{
+				// The same failure names the token URL and the RFC 6749 error.
+				Config:      testAccConnectionClientCredentialsConfig(server.URL(), "basic", "wrong-secret"),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(server.URL()) + `.*invalid_client.*Client authentication\s+failed.*Check client_id and\s+the client secret`),
+			},
+			{
+				// Nothing was saved: the right secret creates the resource
+				// instead of updating it.
+				Config: testAccConnectionClientCredentialsConfig(server.URL(), "basic", "right-secret"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("oauth2_connection.test", plancheck.ResourceActionCreate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+				},
+			},
+		},
+	})
+}
+
+func TestAccConnection_writeOnlySecretVersionBump(t *testing.T) {
+	server := newTokenEndpoint(t, acceptSecret("at-wo", "first-secret", "second-secret"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccConnectionWriteOnlyConfig(server.URL(), "first-secret", 1),
+				Check: func(*terraform.State) error {
+					if got := server.Last().clientSecret(); got != "first-secret" {
+						t.Errorf("secret: got %q, want %q", got, "first-secret")
+					}
+					return nil
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("client_secret_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("client_secret"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+				},
+			},
+			{
+				// A new write-only value without a version bump is not sent.
+				Config: testAccConnectionWriteOnlyConfig(server.URL(), "second-secret", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				Config: testAccConnectionWriteOnlyConfig(server.URL(), "second-secret", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("oauth2_connection.test", plancheck.ResourceActionUpdate),
+						plancheck.ExpectUnknownValue("oauth2_connection.test", tfjsonpath.New("validated_at")),
+					},
+				},
+				Check: func(*terraform.State) error {
+					if n := server.Count(); n != 2 {
+						t.Errorf("requests: got %d, want 2", n)
+					}
+					if got := server.Last().clientSecret(); got != "second-secret" {
+						t.Errorf("secret after version bump: got %q, want %q", got, "second-secret")
+					}
+					return nil
+				},
+			},
+			{
+				// A bump with a secret the server refuses fails the apply
+				// and keeps the previous state.
+				Config:      testAccConnectionWriteOnlyConfig(server.URL(), "revoked-secret", 3),
+				ExpectError: regexp.MustCompile(`Unable to Validate OAuth2 Connection`),
+			},
+		},
+	})
+}
+
+func TestAccConnection_validateFalse(t *testing.T) {
+	server := newTokenEndpoint(t, acceptSecret("at-none", "s"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label         = "Unvalidated"
+  token_url     = %[1]q
+  client_id     = "client-u"
+  client_secret = "not-checked"
+  validate      = false
+}
+`, server.URL()),
+			Check: func(*terraform.State) error {
+				if n := server.Count(); n != 0 {
+					t.Errorf("requests with validate = false: got %d, want 0", n)
+				}
+				return nil
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("unvalidated")),
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("validated_at"), knownvalue.Null()),
+			},
+		}},
+	})
+}
+
+func TestAccConnection_authorizationCode(t *testing.T) {
+	var authURL string
+	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		u, err := parseAuthURL(authURL)
+		if err != nil {
+			t.Errorf("authorization_request_url %q: %v", authURL, err)
+			return refuse(http.StatusBadRequest, "invalid_request", "no authorization request")
+		}
+		if got, want := oauthclient.CodeChallengeS256(r.Params["code_verifier"]), u.Query().Get("code_challenge"); got != want {
+			return refuse(http.StatusBadRequest, "invalid_grant", "PKCE verification failed.")
+		}
+		if r.Params["code"] != "code-from-redirect" {
+			return refuse(http.StatusBadRequest, "invalid_grant", "Unknown code.")
+		}
+		return issue("at-ac", 3600, map[string]any{"refresh_token": "rt-from-code", "scope": "openid offline_access"})
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccConnectionAuthCodeConfig(server.URL(), ""),
+				Check: resource.ComposeTestCheckFunc(
+					func(s *terraform.State) error {
+						authURL = s.RootModule().Resources["oauth2_connection.test"].Primary.Attributes["authorization_request_url"]
+						u, err := parseAuthURL(authURL)
+						if err != nil {
+							return err
+						}
+						q := u.Query()
+						for k, want := range map[string]string{
+							"response_type":         "code",
+							"client_id":             "client-ac",
+							"redirect_uri":          "http://127.0.0.1:8976/callback",
+							"scope":                 "openid offline_access",
+							"code_challenge_method": "S256",
+						} {
+							if got := q.Get(k); got != want {
+								t.Errorf("authorization_request_url %s: got %q, want %q", k, got, want)
+							}
+						}
+						if q.Get("state") == "" || len(q.Get("code_challenge")) != 43 {
+							t.Errorf("authorization_request_url lacks state or an S256 challenge: %s", authURL)
+						}
+						if n := server.Count(); n != 0 {
+							t.Errorf("requests before a code is given: got %d, want 0", n)
+						}
+						// The verifier and state stay out of the attributes.
+						for k, v := range s.RootModule().Resources["oauth2_connection.test"].Primary.Attributes {
+							if len(v) == 43 && v != q.Get("code_challenge") && k != "id" {
+								t.Errorf("attribute %s looks like a PKCE verifier", k)
+							}
+						}
+						return nil
+					},
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("pending_authorization")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("authorization_request_url"), knownvalue.StringRegexp(regexp.MustCompile(`^https://login\.example\.test/authorize\?`))),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("validated_at"), knownvalue.Null()),
+				},
+			},
+			{
+				// Re-planning the pending connection keeps the same URL.
+				Config: testAccConnectionAuthCodeConfig(server.URL(), ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				Config: testAccConnectionAuthCodeConfig(server.URL(), "code-from-redirect"),
+				Check: func(*terraform.State) error {
+					expectRequest(t, server.Last(), map[string]string{
+						"Authorization": "Basic Y2xpZW50LWFjOmFjLXNlY3JldA==",
+						"grant_type":    "authorization_code",
+						"code":          "code-from-redirect",
+						"redirect_uri":  "http://127.0.0.1:8976/callback",
+						"code_verifier": server.Last().Params["code_verifier"],
+					})
+					return nil
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("authorized")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), knownvalue.StringExact("rt-from-code")),
+					statecheck.ExpectSensitiveValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("authorization_code_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("granted_scopes"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("openid"), knownvalue.StringExact("offline_access"),
+					})),
+				},
+			},
+			{
+				// The code is single-use: an unchanged version does not
+				// present it again.
+				Config: testAccConnectionAuthCodeConfig(server.URL(), "code-from-redirect"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					if n := server.Count(); n != 1 {
+						t.Errorf("code exchanges: got %d, want 1", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccConnection_authorizationCodeWithoutPendingRequest(t *testing.T) {
+	server := newTokenEndpoint(t, acceptSecret("at", "ac-secret"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{{
+			Config:      testAccConnectionAuthCodeConfig(server.URL(), "code-out-of-nowhere"),
+			ExpectError: regexp.MustCompile(`(?s)no pending authorization request.*authorization_request_url`),
+		}},
+	})
+}
+
+func TestAccConnection_import(t *testing.T) {
+	server := newTokenEndpoint(t, acceptSecret("at-import", "s3cret"))
+	config := testAccConnectionClientCredentialsConfig(server.URL(), "basic", "s3cret")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// Import knows only the id; Read fills the defaults and
+				// never calls the network. The settings come back from
+				// the configuration on the next apply.
+				Config:            config,
+				ResourceName:      "oauth2_connection.test",
+				ImportState:       true,
+				ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{
+					"client_secret", "label", "api_base_url", "token_url", "client_id", "client_auth", "scopes.#", "scopes.0", "scopes.1",
+					"status", "validated_at", "token_type", "granted_scopes.#", "granted_scopes.0", "granted_scopes.1", "expires_in",
+				},
+				Check: func(*terraform.State) error {
+					if n := server.Count(); n != 1 {
+						t.Errorf("requests after import: got %d, want 1", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccConnection_importThenApply(t *testing.T) {
+	server := newTokenEndpoint(t, acceptSecret("at-import", "s3cret"))
+	config := testAccConnectionClientCredentialsConfig(server.URL(), "basic", "s3cret")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// An import block: the plan restores the settings from the
+				// configuration and validates them again.
+				Config:             config,
+				ResourceName:       "oauth2_connection.test",
+				ImportState:        true,
+				ImportStateKind:    resource.ImportBlockWithID,
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks: resource.ImportPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("oauth2_connection.test", plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("label"), knownvalue.StringExact("CRM")),
+						plancheck.ExpectUnknownValue("oauth2_connection.test", tfjsonpath.New("status")),
+					},
+				},
+			},
+		},
+	})
+}
+
+func TestAccConnection_planTimeValidation(t *testing.T) {
+	const defaultTokenURL = "https://login.example.test/token"
+	for name, tc := range map[string]struct {
+		body string
+		want string
+	}{
+		"password grant without username": {
+			body: `grant_type = "password"
+  password = "p"`,
+			want: `(?s)Missing Required Setting.*grant_type = "password", username must be set`,
+		},
+		"password grant without password": {
+			body: `grant_type = "password"
+  username = "u"`,
+			want: `(?s)With grant_type = "password", password or password_wo must\s+be set`,
+		},
+		"refresh grant without refresh token": {
+			body: `grant_type = "refresh_token"
+  client_id = "c"`,
+			want: `refresh_token or refresh_token_wo`,
+		},
+		"authorization code without authorization_url": {
+			body: `grant_type = "authorization_code"
+  client_id = "c"
+  redirect_uri = "http://127.0.0.1/cb"`,
+			want: `authorization_url must be set`,
+		},
+		"authorization code without redirect_uri": {
+			body: `grant_type = "authorization_code"
+  client_id = "c"
+  authorization_url = "https://login.example.test/authorize"`,
+			want: `redirect_uri must be set`,
+		},
+		"basic auth without secret": {
+			body: `client_id = "c"
+  client_auth = "basic"`,
+			want: `client_secret or client_secret_wo must be set`,
+		},
+		"client credentials without client_id": {
+			body: `client_secret = "s"`,
+			want: `(?s)grant_type = "client_credentials", client_id must be set`,
+		},
+		"secret both sensitive and write-only": {
+			body: `client_id = "c"
+  client_secret = "s"
+  client_secret_wo = "s"
+  client_secret_wo_version = 1`,
+			want: `(?s)Invalid Attribute Combination.*client_secret_wo`,
+		},
+		"write-only without version": {
+			body: `client_id = "c"
+  client_secret_wo = "s"`,
+			want: `(?s)client_secret_wo_version.*must be specified`,
+		},
+		"tenant placeholder without tenant_id": {
+			body: `client_id = "c"
+  client_secret = "s"`,
+			want: `(?s)Missing Tenant ID.*token_url contains a \{tenant_id\}`,
+		},
+		"unknown grant type": {
+			body: `grant_type = "implicit"
+  client_id = "c"`,
+			want: `(?s)grant_type.*value must be one of`,
+		},
+		"unknown encoding": {
+			body: `client_id = "c"
+  request_encoding = "xml"`,
+			want: `(?s)request_encoding.*value must be one of`,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tokenURL := defaultTokenURL
+			if name == "tenant placeholder without tenant_id" {
+				tokenURL = "https://login.example.test/{tenant_id}/token"
+			}
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				TerraformVersionChecks:   writeOnlyVersions,
+				Steps: []resource.TestStep{{
+					Config: fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label     = "Invalid"
+  token_url = %[1]q
+  %[2]s
+}
+`, tokenURL, tc.body),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+		})
+	}
+}
+
+func testAccConnectionClientCredentialsConfig(tokenURL, clientAuth, secret string) string {
+	return testAccConnectionClientCredentialsConfigLabel(tokenURL, clientAuth, secret, "CRM")
+}
+
+func testAccConnectionClientCredentialsConfigLabel(tokenURL, clientAuth, secret, label string) string {
+	secretLine := ""
+	if secret != "" {
+		secretLine = fmt.Sprintf("client_secret = %q", secret)
+	}
+	return fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label        = %[4]q
+  token_url    = %[1]q
+  client_id    = "client-a"
+  %[3]s
+  client_auth  = %[2]q
+  scopes       = ["read", "write"]
+  api_base_url = "https://api.example.test"
+}
+`, tokenURL, clientAuth, secretLine, label)
+}
+
+func testAccConnectionClientCredentialsConfigScopes(tokenURL, secret, scopes string) string {
+	return fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label         = "Renamed"
+  token_url     = %[1]q
+  client_id     = "client-a"
+  client_secret = %[2]q
+  client_auth   = "basic"
+  scopes        = %[3]s
+  api_base_url  = "https://api.example.test"
+}
+`, tokenURL, secret, scopes)
+}
+
+func testAccConnectionWriteOnlyConfig(tokenURL, secret string, version int) string {
+	return fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label                    = "Write-only"
+  token_url                = %[1]q
+  client_id                = "client-w"
+  client_secret_wo         = %[2]q
+  client_secret_wo_version = %[3]d
+}
+`, tokenURL, secret, version)
+}
+
+func testAccConnectionAuthCodeConfig(tokenURL, code string) string {
+	codeLines := ""
+	if code != "" {
+		codeLines = fmt.Sprintf("authorization_code_wo = %q\n  authorization_code_wo_version = 1", code)
+	}
+	return fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label             = "Auth code"
+  grant_type        = "authorization_code"
+  token_url         = %[1]q
+  authorization_url = "https://login.example.test/authorize"
+  redirect_uri      = "http://127.0.0.1:8976/callback"
+  client_id         = "client-ac"
+  client_secret     = "ac-secret"
+  scopes            = ["openid", "offline_access"]
+  %[2]s
+}
+`, tokenURL, codeLines)
+}

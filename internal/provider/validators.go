@@ -1,0 +1,226 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var _ validator.String = durationValidator{}
+
+// durationValidator checks that a string is a non-negative Go duration such
+// as "30s" or "5m", so a typo fails at plan time with the attribute path.
+type durationValidator struct{}
+
+func (v durationValidator) Description(context.Context) string {
+	return "value must be a Go duration such as \"30s\" or \"5m\""
+}
+
+func (v durationValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	d, err := time.ParseDuration(s)
+	if err == nil && d < 0 {
+		err = fmt.Errorf("duration %q is negative", s)
+	}
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
+			fmt.Sprintf("The value %q of %s is not a usable duration. Use a Go duration such as \"30s\", \"5m\" or \"1h30m\".\n\nError: %s",
+				s, req.Path, err))
+	}
+}
+
+// settingsRule is a configuration check over several attributes that works
+// for resources and ephemeral resources alike.
+type settingsRule interface {
+	resource.ConfigValidator
+	ephemeral.ConfigValidator
+}
+
+var (
+	_ settingsRule = requiredWhenValidator{}
+	_ settingsRule = tenantPlaceholderValidator{}
+)
+
+// requiredWhenValidator requires, when attribute when has one of values
+// (whenDefault standing in for null), that at least one of anyOf is set.
+type requiredWhenValidator struct {
+	when        string
+	whenDefault string
+	values      []string
+	anyOf       []string
+}
+
+func (v requiredWhenValidator) Description(context.Context) string {
+	return fmt.Sprintf("when %s is one of %s, %s must be set", v.when, strings.Join(v.values, ", "), strings.Join(v.anyOf, " or "))
+}
+
+func (v requiredWhenValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v requiredWhenValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
+}
+
+func (v requiredWhenValidator) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
+}
+
+func (v requiredWhenValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var when types.String
+	diags.Append(config.GetAttribute(ctx, path.Root(v.when), &when)...)
+	if diags.HasError() || when.IsUnknown() {
+		return diags
+	}
+	value := when.ValueString()
+	if when.IsNull() {
+		value = v.whenDefault
+	}
+	matched := false
+	for _, want := range v.values {
+		matched = matched || value == want
+	}
+	if !matched {
+		return diags
+	}
+	for _, name := range v.anyOf {
+		var got types.String
+		diags.Append(config.GetAttribute(ctx, path.Root(name), &got)...)
+		if diags.HasError() {
+			return diags
+		}
+		// An unknown value will be set by apply time.
+		if got.IsUnknown() || (!got.IsNull() && got.ValueString() != "") {
+			return diags
+		}
+	}
+	diags.AddAttributeError(path.Root(v.anyOf[0]),
+		"Missing Required Setting",
+		fmt.Sprintf("With %s = %q, %s must be set. Set %s, or choose another %s.",
+			v.when, value, orList(v.anyOf), orList(v.anyOf), v.when))
+	return diags
+}
+
+func orList(names []string) string {
+	return strings.Join(names, " or ")
+}
+
+// tenantPlaceholderValidator fails when token_url or authorization_url holds
+// a {tenant_id} placeholder but tenant_id is not set.
+type tenantPlaceholderValidator struct{}
+
+func (v tenantPlaceholderValidator) Description(context.Context) string {
+	return "tenant_id must be set when token_url or authorization_url contains {tenant_id}"
+}
+
+func (v tenantPlaceholderValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v tenantPlaceholderValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
+}
+
+func (v tenantPlaceholderValidator) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
+}
+
+func (v tenantPlaceholderValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var tenant types.String
+	diags.Append(config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
+	if diags.HasError() || tenant.IsUnknown() || (!tenant.IsNull() && tenant.ValueString() != "") {
+		return diags
+	}
+	for _, name := range []string{"token_url", "authorization_url"} {
+		var u types.String
+		diags.Append(config.GetAttribute(ctx, path.Root(name), &u)...)
+		if diags.HasError() {
+			return diags
+		}
+		if strings.Contains(u.ValueString(), "{tenant_id}") {
+			diags.AddAttributeError(path.Root(name), "Missing Tenant ID",
+				fmt.Sprintf("The %s contains a {tenant_id} placeholder but tenant_id is not set. Set tenant_id, or put the tenant directly in the URL.", name))
+		}
+	}
+	return diags
+}
+
+// connectionRules are the per-grant requirements of the connection
+// settings. withWriteOnly says whether the schema has the *_wo twins.
+func connectionRules(withWriteOnly bool) []settingsRule {
+	secret := func(name string) []string {
+		if withWriteOnly {
+			return []string{name, woName(name)}
+		}
+		return []string{name}
+	}
+	grant := func(g string, anyOf ...string) requiredWhenValidator {
+		return requiredWhenValidator{
+			when:        "grant_type",
+			whenDefault: settingByName("grant_type").defaultValue,
+			values:      []string{g},
+			anyOf:       anyOf,
+		}
+	}
+	return []settingsRule{
+		grant("client_credentials", "client_id"),
+		grant("password", "username"),
+		grant("password", secret("password")...),
+		grant("refresh_token", secret("refresh_token")...),
+		grant("authorization_code", "client_id"),
+		grant("authorization_code", "authorization_url"),
+		grant("authorization_code", "redirect_uri"),
+		requiredWhenValidator{
+			when:        "client_auth",
+			whenDefault: settingByName("client_auth").defaultValue,
+			values:      []string{"basic", "post"},
+			anyOf:       secret("client_secret"),
+		},
+		tenantPlaceholderValidator{},
+	}
+}
+
+// writeOnlyConflicts forbids giving a secret both as the sensitive
+// attribute and as its write-only twin.
+func writeOnlyConflicts(names ...string) []resource.ConfigValidator {
+	out := make([]resource.ConfigValidator, 0, len(names))
+	for _, name := range names {
+		out = append(out, resourcevalidator.Conflicting(path.MatchRoot(name), path.MatchRoot(woName(name))))
+	}
+	return out
+}
+
+func resourceRules(rules []settingsRule) []resource.ConfigValidator {
+	out := make([]resource.ConfigValidator, 0, len(rules))
+	for _, r := range rules {
+		out = append(out, r)
+	}
+	return out
+}
+
+func ephemeralRules(rules []settingsRule) []ephemeral.ConfigValidator {
+	out := make([]ephemeral.ConfigValidator, 0, len(rules))
+	for _, r := range rules {
+		out = append(out, r)
+	}
+	return out
+}

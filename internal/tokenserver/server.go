@@ -1,0 +1,293 @@
+// Package tokenserver is a small OAuth 2.0 authorization server (RFC 6749)
+// that only ever listens on the loopback interface. It issues opaque bearer
+// tokens for the client credentials, resource owner password, refresh token
+// and authorization code (with PKCE, RFC 7636) grants, and serves one
+// protected resource, /api/me, that accepts them.
+//
+// The demo, the benchmarks and the tests talk to it instead of a real
+// identity provider, so they run offline and can count every request. Config
+// also has knobs that make the server misbehave the way real providers do (no
+// expires_in, expires_in as a string, form-encoded answers, secrets echoed in
+// error descriptions) so clients can be tested against them.
+package tokenserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Paths served by the Handler.
+const (
+	// TokenPath is the token endpoint (RFC 6749 §3.2).
+	TokenPath = "/oauth2/token"
+	// AuthorizePath is the authorization endpoint (RFC 6749 §3.1).
+	AuthorizePath = "/oauth2/authorize"
+	// APIPath is the protected resource: it answers who a bearer token
+	// belongs to (RFC 6750 §2.1).
+	APIPath = "/api/me"
+)
+
+// DefaultTokenLifetime is the access token lifetime when Config.TokenLifetime
+// is zero.
+const DefaultTokenLifetime = time.Hour
+
+// codeLifetime bounds how long an authorization code can be exchanged; RFC
+// 6749 §4.1.2 recommends at most ten minutes.
+const codeLifetime = 10 * time.Minute
+
+// AuthMethod is a way a confidential client authenticates to the token
+// endpoint (RFC 6749 §2.3.1).
+type AuthMethod string
+
+// Client authentication methods.
+const (
+	// AuthBasic is client_secret_basic: an HTTP Basic Authorization header
+	// carrying the form-encoded client id and secret.
+	AuthBasic AuthMethod = "basic"
+	// AuthPost is client_secret_post: client_id and client_secret in the
+	// request body.
+	AuthPost AuthMethod = "post"
+)
+
+// Client is a registered OAuth client (RFC 6749 §2).
+type Client struct {
+	// Secret is the client secret. An empty Secret makes a public client
+	// (RFC 6749 §2.1): it identifies itself with client_id alone, may not use
+	// the client credentials grant and must use PKCE with authorization codes.
+	Secret string
+	// AuthMethods lists how a confidential client may authenticate. Empty
+	// means both AuthBasic and AuthPost.
+	AuthMethods []AuthMethod
+	// RedirectURIs are the registered redirection endpoints (RFC 6749
+	// §3.1.2.2). Empty accepts any absolute http or https URI, which keeps
+	// tests that start their own callback listener simple.
+	RedirectURIs []string
+}
+
+// Config describes the clients, users and behaviour of a Server. The zero
+// value is a working server with no clients, which answers invalid_client to
+// every token request.
+type Config struct {
+	// Addr is the listen address for Start. Empty means 127.0.0.1:0; any
+	// other value must be a loopback IP address with a port.
+	Addr string
+
+	// Clients maps client ids to registrations.
+	Clients map[string]Client
+	// Users maps resource owner usernames to passwords, for the password
+	// grant and as the user who approves authorization requests.
+	Users map[string]string
+
+	// Scopes, when not empty, is the set of scopes the server knows; a
+	// request for any other scope answers invalid_scope (RFC 6749 §5.2).
+	Scopes []string
+	// PasswordWithoutClient accepts password grants that carry no client
+	// authentication at all, as the token endpoints of integration
+	// platforms' webhook senders do: the body holds only username, password,
+	// grant_type and scope. Such grants get no refresh token, because a
+	// refresh must authenticate a client (RFC 6749 §6).
+	PasswordWithoutClient bool
+
+	// DefaultScope is granted when a request names no scope (RFC 6749 §3.3).
+	DefaultScope string
+
+	// TokenLifetime is how long access tokens stay valid. Zero means
+	// DefaultTokenLifetime.
+	TokenLifetime time.Duration
+	// Latency is slept before every token request is answered, so
+	// benchmarks can model a remote identity provider.
+	Latency time.Duration
+	// RotateRefreshTokens makes every refresh issue a new refresh token and
+	// retire the presented one. Presenting a retired refresh token again
+	// answers invalid_grant and revokes every token descended from the same
+	// grant, the reuse detection of RFC 9700 §4.14.2.
+	RotateRefreshTokens bool
+
+	// OmitExpiresIn leaves expires_in out of token responses; the tokens
+	// still expire after TokenLifetime.
+	OmitExpiresIn bool
+	// ExpiresInAsString sends expires_in as a JSON string ("3600"), as some
+	// providers do.
+	ExpiresInAsString bool
+	// FormEncodedResponse answers token requests, errors included, with an
+	// application/x-www-form-urlencoded body instead of JSON.
+	FormEncodedResponse bool
+	// EchoSecretsInErrors copies the presented client secret, password,
+	// refresh token or code into error_description, so clients can prove
+	// they redact what a careless server reflects.
+	EchoSecretsInErrors bool
+
+	// Now is the clock; nil means time.Now. Tests move it to expire tokens.
+	Now func() time.Time
+}
+
+// Server is an OAuth 2.0 authorization server and protected resource. Its
+// methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	now     func() time.Time
+	handler http.Handler
+
+	mu       sync.Mutex
+	access   map[string]*accessToken
+	refresh  map[string]*refreshToken
+	codes    map[string]*authCode
+	revoked  map[string]bool // grant families revoked by reuse detection
+	counters Stats
+
+	lifeMu sync.Mutex
+	srv    *http.Server
+	url    string
+	done   chan struct{}
+}
+
+// New returns a Server for cfg. It serves nothing until Start is called or
+// its Handler is mounted elsewhere (httptest.NewServer). The maps in cfg are
+// copied, so later changes to them have no effect.
+func New(cfg Config) *Server {
+	cfg.Clients = cloneClients(cfg.Clients)
+	cfg.Users = maps.Clone(cfg.Users)
+	cfg.Scopes = slices.Clone(cfg.Scopes)
+	if cfg.TokenLifetime <= 0 {
+		cfg.TokenLifetime = DefaultTokenLifetime
+	}
+	s := &Server{
+		cfg:     cfg,
+		now:     cfg.Now,
+		access:  map[string]*accessToken{},
+		refresh: map[string]*refreshToken{},
+		codes:   map[string]*authCode{},
+		revoked: map[string]bool{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.counters.Grants = map[string]int64{}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
+	mux.HandleFunc(APIPath, s.handleAPI)
+	s.handler = mux
+	return s
+}
+
+// Handler returns the server's HTTP handler, for mounting on an
+// httptest.Server or another mux. Endpoint URLs are then the mount's base URL
+// plus TokenPath, AuthorizePath and APIPath.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start listens on Config.Addr (127.0.0.1:0 when empty) and serves in the
+// background until Close. It refuses any address that is not a loopback IP,
+// because the server hands out tokens to whoever asks with the demo
+// credentials.
+func (s *Server) Start() error {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.srv != nil {
+		return errors.New("tokenserver: already started")
+	}
+	addr := s.cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if err := checkLoopback(addr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("tokenserver: listen on %q: %w", addr, err)
+	}
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Slow answers are deliberate when Latency is set; the write
+		// deadline must leave room for them.
+		WriteTimeout: 30*time.Second + s.cfg.Latency,
+		IdleTimeout:  60 * time.Second,
+	}
+	s.url = "http://" + ln.Addr().String()
+	s.done = make(chan struct{})
+	go func(srv *http.Server, done chan struct{}) {
+		defer close(done)
+		_ = srv.Serve(ln) // always ErrServerClosed after Close
+	}(s.srv, s.done)
+	return nil
+}
+
+// Close stops a started server, waiting up to five seconds for requests in
+// flight. It is safe to call more than once and on a server never started.
+func (s *Server) Close() error {
+	s.lifeMu.Lock()
+	srv, done := s.srv, s.done
+	s.lifeMu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		err = srv.Close()
+	}
+	<-done
+	return err
+}
+
+// URL returns the base URL, such as http://127.0.0.1:41234, or "" before
+// Start.
+func (s *Server) URL() string {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	return s.url
+}
+
+// TokenURL returns the token endpoint URL, or "" before Start.
+func (s *Server) TokenURL() string { return s.endpoint(TokenPath) }
+
+// AuthorizeURL returns the authorization endpoint URL, or "" before Start.
+func (s *Server) AuthorizeURL() string { return s.endpoint(AuthorizePath) }
+
+// APIURL returns the protected resource URL, or "" before Start.
+func (s *Server) APIURL() string { return s.endpoint(APIPath) }
+
+func (s *Server) endpoint(path string) string {
+	u := s.URL()
+	if u == "" {
+		return ""
+	}
+	return u + path
+}
+
+// checkLoopback accepts host:port only when host is a literal loopback IP.
+// Names such as "localhost" are refused too: what they resolve to is up to
+// the machine's configuration.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("tokenserver: listen address %q: %w", addr, err)
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("tokenserver: refusing to listen on %q: only loopback IP addresses such as 127.0.0.1 are allowed", addr)
+	}
+	return nil
+}
+
+func cloneClients(in map[string]Client) map[string]Client {
+	out := make(map[string]Client, len(in))
+	for id, c := range in {
+		c.AuthMethods = slices.Clone(c.AuthMethods)
+		c.RedirectURIs = slices.Clone(c.RedirectURIs)
+		out[id] = c
+	}
+	return out
+}

@@ -1,0 +1,401 @@
+package tokenstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A backend makes a fresh, empty store location for one test and returns
+// an opener for it; each call of the opener is a separate Store on that
+// location, as separate processes would have.
+type backend func(t *testing.T) (open func(t *testing.T) Store)
+
+func testKey(t testing.TB) string {
+	t.Helper()
+	k, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// put stores e as the entry of key through Update, the only way in.
+func put(t *testing.T, s Store, key Key, e *Entry) *Entry {
+	t.Helper()
+	saved, err := s.Update(ctxT(t), key, func(context.Context, *Entry) (*Entry, error) { return e, nil })
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	return saved
+}
+
+// runStoreTests is the behaviour every backend shares.
+func runStoreTests(t *testing.T, b backend) {
+	t.Run("roundTrip", func(t *testing.T) {
+		open := b(t)
+		s := open(t)
+		key := KeyFor("https://auth.example.com/token", "client_credentials", "client-a")
+		if got, err := s.Get(ctxT(t), key); err != nil || got != nil {
+			t.Fatalf("Get of an absent entry = %v, %v; want nil, nil", got, err)
+		}
+		exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+		want := Entry{AccessToken: "at-1", TokenType: "Bearer", RefreshToken: "rt-1", IDToken: "id-1", Scope: "api read", Expiry: exp}
+		saved := put(t, s, key, &want)
+		if saved.Revision != 1 || saved.UpdatedAt.IsZero() {
+			t.Errorf("saved revision %d, updated_at %v; want 1 and a time", saved.Revision, saved.UpdatedAt)
+		}
+		// A second Store on the same location stands for another process.
+		other := open(t)
+		got, err := other.Get(ctxT(t), key)
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		if got == nil {
+			t.Fatal("Get returned no entry after Update")
+		}
+		if got.AccessToken != want.AccessToken || got.TokenType != want.TokenType || got.RefreshToken != want.RefreshToken ||
+			got.IDToken != want.IDToken || got.Scope != want.Scope || !got.Expiry.Equal(exp) || got.Revision != 1 {
+			t.Errorf("Get = %+v, want %+v with revision 1", *got, want)
+		}
+		if got.AccessToken != "at-1" {
+			t.Errorf("access token got %q, want %q", got.AccessToken, "at-1")
+		}
+		saved = put(t, other, key, &Entry{AccessToken: "at-2", RefreshToken: "rt-2"})
+		if saved.Revision != 2 {
+			t.Errorf("second save revision %d, want 2", saved.Revision)
+		}
+		// Entries are independent.
+		otherKey := KeyFor("https://auth.example.com/token", "client_credentials", "client-b")
+		put(t, s, otherKey, &Entry{AccessToken: "b"})
+		if err := s.Delete(ctxT(t), key); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		if got, err := other.Get(ctxT(t), key); err != nil || got != nil {
+			t.Fatalf("Get after Delete = %v, %v; want nil, nil", got, err)
+		}
+		if got, err := other.Get(ctxT(t), otherKey); err != nil || got == nil || got.AccessToken != "b" {
+			t.Fatalf("Get of the other entry = %v, %v; want access token b", got, err)
+		}
+		if err := s.Delete(ctxT(t), key); err != nil {
+			t.Fatalf("Delete of an absent entry: %v", err)
+		}
+		// After a delete the entry starts over.
+		if saved := put(t, s, key, &Entry{AccessToken: "at-3"}); saved.Revision != 1 {
+			t.Errorf("revision after delete %d, want 1", saved.Revision)
+		}
+	})
+
+	t.Run("updateLeavesEntry", func(t *testing.T) {
+		s := b(t)(t)
+		key := KeyFor("leave")
+		first := put(t, s, key, &Entry{AccessToken: "a", RefreshToken: "r"})
+		for name, fn := range map[string]UpdateFunc{
+			"nil":     func(context.Context, *Entry) (*Entry, error) { return nil, nil },
+			"current": func(_ context.Context, cur *Entry) (*Entry, error) { return cur, nil },
+		} {
+			got, err := s.Update(ctxT(t), key, fn)
+			if err != nil {
+				t.Fatalf("%s: Update: %v", name, err)
+			}
+			if got == nil || got.Revision != first.Revision || got.AccessToken != "a" {
+				t.Errorf("%s: Update returned %v, want the stored entry of revision %d", name, got, first.Revision)
+			}
+		}
+		boom := errors.New("token endpoint said no")
+		_, err := s.Update(ctxT(t), key, func(context.Context, *Entry) (*Entry, error) { return nil, boom })
+		if !errors.Is(err, boom) {
+			t.Errorf("Update error %v, want the function's error", err)
+		}
+		got, err := s.Get(ctxT(t), key)
+		if err != nil || got == nil || got.Revision != first.Revision {
+			t.Errorf("Get = %v, %v; want revision %d unchanged", got, err, first.Revision)
+		}
+		// An Update that leaves an absent entry absent stores nothing.
+		absent := KeyFor("absent")
+		got, err = s.Update(ctxT(t), absent, func(_ context.Context, cur *Entry) (*Entry, error) {
+			if cur != nil {
+				t.Errorf("current = %v, want nil", cur)
+			}
+			return nil, nil
+		})
+		if err != nil || got != nil {
+			t.Errorf("Update of absent entry = %v, %v; want nil, nil", got, err)
+		}
+		if got, err := s.Get(ctxT(t), absent); err != nil || got != nil {
+			t.Errorf("Get = %v, %v; want nil, nil", got, err)
+		}
+	})
+
+	// neverOverwriteNewer: while one Update holds the entry, another must
+	// not run its function; once it runs, it sees the first one's result and
+	// never the entry it may have read before.
+	t.Run("neverOverwriteNewer", func(t *testing.T) {
+		open := b(t)
+		a, c := open(t), open(t)
+		key := KeyFor("serial")
+		put(t, a, key, &Entry{AccessToken: "old", RefreshToken: "rt-old"})
+		stale, err := c.Get(ctxT(t), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inA := make(chan struct{})
+		releaseA := make(chan struct{})
+		var aDone atomic.Bool
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := a.Update(ctxT(t), key, func(_ context.Context, cur *Entry) (*Entry, error) {
+				close(inA)
+				<-releaseA
+				aDone.Store(true)
+				return &Entry{AccessToken: "new", RefreshToken: "rt-new"}, nil
+			})
+			if err != nil {
+				t.Errorf("first Update: %v", err)
+			}
+		}()
+		<-inA
+		cResult := make(chan *Entry, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := c.Update(ctxT(t), key, func(_ context.Context, cur *Entry) (*Entry, error) {
+				if !aDone.Load() {
+					t.Error("second Update ran while the first held the entry")
+				}
+				if cur == nil || cur.RefreshToken != "rt-new" {
+					t.Errorf("second Update saw %v, want the first one's entry", cur)
+				}
+				// A careless caller writing back what it read earlier is
+				// given the newer entry, so it can tell.
+				if cur != nil && cur.Revision <= stale.Revision {
+					t.Errorf("second Update saw revision %d, not newer than the stale %d", cur.Revision, stale.Revision)
+				}
+				return nil, nil
+			})
+			if err != nil {
+				t.Errorf("second Update: %v", err)
+			}
+			cResult <- got
+		}()
+		time.Sleep(300 * time.Millisecond) // give the second Update time to (wrongly) run
+		close(releaseA)
+		wg.Wait()
+		if got := <-cResult; got == nil || got.RefreshToken != "rt-new" {
+			t.Errorf("second Update returned %v, want the first one's entry", got)
+		}
+	})
+
+	t.Run("rotationUnderContention", func(t *testing.T) {
+		open := b(t)
+		ts := newRotatingServer(t, 1) // every token is stale at once: each Update refreshes
+		key := KeyFor(ts.URL, "refresh_token", "client")
+		put(t, open(t), key, &Entry{RefreshToken: ts.Initial()})
+		const workers, rounds = 8, 3
+		var wg sync.WaitGroup
+		for range workers {
+			s := open(t)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range rounds {
+					if _, err := s.Update(ctxT(t), key, refreshFunc(ts.URL, 5*time.Minute)); err != nil {
+						t.Errorf("Update: %v", err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		ts.check(t, open(t), key, workers*rounds)
+	})
+
+	t.Run("freshTokenReused", func(t *testing.T) {
+		open := b(t)
+		ts := newRotatingServer(t, 3600)
+		key := KeyFor(ts.URL, "refresh_token", "client")
+		put(t, open(t), key, &Entry{RefreshToken: ts.Initial()})
+		var wg sync.WaitGroup
+		for range 8 {
+			s := open(t)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.Update(ctxT(t), key, refreshFunc(ts.URL, 5*time.Minute)); err != nil {
+					t.Errorf("Update: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		ts.check(t, open(t), key, 1)
+	})
+}
+
+// rotatingServer is a token endpoint that rotates the refresh token on
+// every use and answers a retired one with invalid_grant (RFC 6749 §5.2),
+// as servers following RFC 9700 §4.14.2 do.
+type rotatingServer struct {
+	URL       string
+	expiresIn int
+	mu        sync.Mutex
+	current   string
+	gen       int
+	refreshes int
+	invalid   int
+	inflight  int
+	parallel  int
+}
+
+func newRotatingServer(t *testing.T, expiresIn int) *rotatingServer {
+	ts := &rotatingServer{expiresIn: expiresIn, current: "rt-0-" + randomHex(t, 8)}
+	srv := httptest.NewServer(http.HandlerFunc(ts.serve))
+	t.Cleanup(srv.Close)
+	ts.URL = srv.URL + "/token"
+	return ts
+}
+
+// Initial is the refresh token the chain starts from.
+func (ts *rotatingServer) Initial() string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.current
+}
+
+func (ts *rotatingServer) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/token" {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "refresh_token" {
+		http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+		return
+	}
+	ts.mu.Lock()
+	ts.inflight++
+	ts.parallel = max(ts.parallel, ts.inflight)
+	ts.mu.Unlock()
+	time.Sleep(5 * time.Millisecond) // widen the window a racing refresher would use
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.inflight--
+	w.Header().Set("Content-Type", "application/json")
+	if r.PostForm.Get("refresh_token") != ts.current {
+		ts.invalid++
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"refresh token reused"}`)
+		return
+	}
+	ts.gen++
+	ts.refreshes++
+	ts.current = fmt.Sprintf("rt-%d-%s", ts.gen, strings.Repeat("x", 8))
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"access_token":  fmt.Sprintf("at-%d", ts.gen),
+		"token_type":    "Bearer",
+		"refresh_token": ts.current,
+		"expires_in":    ts.expiresIn,
+	})
+}
+
+// check asserts the outcome of concurrent refreshes: no invalid_grant, one
+// chain of exactly want refreshes, never two at once, and the stored entry
+// holding the refresh token the server will accept next.
+func (ts *rotatingServer) check(t *testing.T, s Store, key Key, want int) {
+	t.Helper()
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.invalid != 0 {
+		t.Errorf("invalid_grant answers: got %d, want 0", ts.invalid)
+	}
+	if ts.refreshes != want {
+		t.Errorf("refreshes: got %d, want %d", ts.refreshes, want)
+	}
+	if ts.parallel > 1 {
+		t.Errorf("concurrent refreshes: got %d, want 1", ts.parallel)
+	}
+	got, err := s.Get(ctxT(t), key)
+	if err != nil || got == nil {
+		t.Fatalf("Get = %v, %v", got, err)
+	}
+	if got.RefreshToken != ts.current {
+		t.Errorf("stored refresh token is not the one the server accepts (generation %d)", ts.gen)
+	}
+	if wantAT := fmt.Sprintf("at-%d", ts.gen); got.AccessToken != wantAT {
+		t.Errorf("stored access token got %q, want %q", got.AccessToken, wantAT)
+	}
+	// The seed was revision 1; each refresh added one.
+	if got.Revision != uint64(want+1) {
+		t.Errorf("stored revision got %d, want %d", got.Revision, want+1)
+	}
+}
+
+// refreshFunc is the caller's side of the double-checked refresh: keep a
+// token valid for longer than buffer, otherwise present the stored refresh
+// token and return the answer to be saved.
+func refreshFunc(tokenURL string, buffer time.Duration) UpdateFunc {
+	return func(ctx context.Context, cur *Entry) (*Entry, error) {
+		if cur.ValidFor(time.Now(), buffer) {
+			return cur, nil
+		}
+		if cur == nil || cur.RefreshToken == "" {
+			return nil, errors.New("no refresh token stored")
+		}
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cur.RefreshToken}}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var body struct {
+			AccessToken  string `json:"access_token"`
+			TokenType    string `json:"token_type"`
+			RefreshToken string `json:"refresh_token"`
+			ExpiresIn    int    `json:"expires_in"`
+			Error        string `json:"error"`
+		}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("token endpoint: HTTP %d %s", resp.StatusCode, body.Error)
+		}
+		return &Entry{
+			AccessToken:  body.AccessToken,
+			TokenType:    body.TokenType,
+			RefreshToken: body.RefreshToken,
+			Expiry:       time.Now().Add(time.Duration(body.ExpiresIn) * time.Second),
+		}, nil
+	}
+}

@@ -1,0 +1,280 @@
+package tokenstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PostgresConfig configures the postgres backend.
+type PostgresConfig struct {
+	// ConnString is a libpq connection string or URL
+	// ("postgres://user:password@host:5432/db?sslmode=verify-full"). The
+	// PG* environment variables fill what it leaves out, as in libpq.
+	ConnString string
+	// Schema holds the table "tokens"; DefaultPostgresSchema when empty. The
+	// schema and table are created when absent.
+	Schema string
+	// Key is the encryption key in base64 or hexadecimal (see ParseKey),
+	// normally the value of OAUTH2_TOKEN_STORE_KEY. Required: a database is
+	// shared, so a key generated on one machine would lock the others out.
+	Key string
+	// Timeout bounds connecting and each statement; DefaultTimeout when zero.
+	Timeout time.Duration
+	// LockTimeout bounds how long Update and Delete wait for the row lock
+	// that another process holds; DefaultLockTimeout when zero.
+	LockTimeout time.Duration
+}
+
+// DefaultPostgresSchema is the schema the postgres backend uses when none is
+// configured, so that the store's table stays apart from an application's.
+const DefaultPostgresSchema = "oauth2"
+
+// postgresTable is the table name inside the configured schema.
+const postgresTable = "tokens"
+
+// postgresDDLLock is the advisory lock key taken while creating the schema
+// and table: concurrent "CREATE … IF NOT EXISTS" can still fail on a unique
+// violation in the catalogs when CI jobs start together.
+const postgresDDLLock = 0x6f61757468327473 // "oauth2ts"
+
+type pgStore struct {
+	pool        *pgxpool.Pool
+	table       string // quoted, schema-qualified
+	sealer      *sealer
+	timeout     time.Duration
+	lockTimeout time.Duration
+}
+
+// NewPostgres connects to PostgreSQL and creates the schema and table when
+// absent. Entries are rows keyed by the hexadecimal Key, holding the sealed
+// entry; Update locks the row with SELECT … FOR UPDATE inside a transaction
+// from the read to the write, so refreshes of one entry run one at a time
+// across every process and machine using the database.
+func NewPostgres(ctx context.Context, cfg PostgresConfig) (Store, error) {
+	if cfg.Key == "" {
+		return nil, fmt.Errorf("tokenstore: the postgres token store needs an encryption key: generate one with \"openssl rand -base64 32\" and set it in %s on every machine that shares the database", KeyEnv)
+	}
+	key, err := ParseKey(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	sl, err := newSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	schema := cfg.Schema
+	if schema == "" {
+		schema = DefaultPostgresSchema
+	}
+	s := &pgStore{
+		table:       pgx.Identifier{schema, postgresTable}.Sanitize(),
+		sealer:      sl,
+		timeout:     cfg.Timeout,
+		lockTimeout: cfg.LockTimeout,
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.lockTimeout <= 0 {
+		s.lockTimeout = DefaultLockTimeout
+	}
+	// pgx redacts the password from its own parse errors.
+	pc, err := pgxpool.ParseConfig(cfg.ConnString)
+	if err != nil {
+		return nil, fmt.Errorf("tokenstore: postgres token store connection string: %w", err)
+	}
+	if pc.ConnConfig.ConnectTimeout == 0 {
+		pc.ConnConfig.ConnectTimeout = s.timeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if s.pool, err = pgxpool.NewWithConfig(cctx, pc); err != nil {
+		return nil, fmt.Errorf("tokenstore: postgres token store: %w", err)
+	}
+	if err := s.ensureTable(cctx, schema); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ensureTable creates the schema and table unless the table exists, so that
+// a role without CREATE privilege works once an administrator made them.
+func (s *pgStore) ensureTable(ctx context.Context, schema string) error {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.table).Scan(&exists); err != nil {
+		return fmt.Errorf("tokenstore: postgres token store: checking for table %s: %w", s.table, err)
+	}
+	if exists {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(postgresDDLLock)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return err
+		}
+		// entry is NULL in a row that only reserves the key for a lock (see
+		// lockRow); revision and updated_at repeat what the sealed entry
+		// holds so that operators can see the refresh chain without the key.
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+s.table+` (
+			key        text PRIMARY KEY,
+			entry      bytea,
+			revision   bigint NOT NULL DEFAULT 0,
+			updated_at timestamptz NOT NULL DEFAULT now()
+		)`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("tokenstore: postgres token store: creating table %s (create it beforehand if this role may not): %w", s.table, err)
+	}
+	return nil
+}
+
+func (s *pgStore) where(key Key) string {
+	return fmt.Sprintf("the token store entry %s in the postgres table %s", key, s.table)
+}
+
+func (s *pgStore) remedy(key Key) string {
+	return fmt.Sprintf("delete it (DELETE FROM %s WHERE key = '%s')", s.table, key)
+}
+
+func (s *pgStore) open(key Key, b []byte) (*Entry, error) {
+	if b == nil {
+		return nil, nil
+	}
+	e, err := s.sealer.open(key, b)
+	if err != nil {
+		return nil, decryptError(err, s.where(key), s.remedy(key))
+	}
+	return e, nil
+}
+
+// Update implements Store.
+func (s *pgStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, error) {
+	bctx, cancel := context.WithTimeout(ctx, s.timeout)
+	tx, err := s.pool.Begin(bctx)
+	cancel()
+	if err != nil {
+		return nil, s.dbError("starting a transaction", err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		defer cancel()
+		_ = tx.Rollback(rctx) // after Commit this does nothing
+	}()
+	raw, err := s.lockRow(ctx, tx, key)
+	if err != nil {
+		return nil, err
+	}
+	current, err := s.open(key, raw)
+	if err != nil {
+		return nil, err
+	}
+	next, err := fn(ctx, current)
+	if err != nil {
+		return nil, err
+	}
+	if unchanged(current, next) {
+		return current, nil
+	}
+	saved := stamp(current, next)
+	sealed, err := s.sealer.seal(key, saved)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if _, err := tx.Exec(wctx, `UPDATE `+s.table+` SET entry = $2, revision = $3, updated_at = $4 WHERE key = $1`,
+		key.String(), sealed, int64(saved.Revision), saved.UpdatedAt); err != nil {
+		return nil, s.dbError("saving the entry", err)
+	}
+	if err := tx.Commit(wctx); err != nil {
+		return nil, s.dbError("committing the entry", err)
+	}
+	return saved, nil
+}
+
+// lockRow locks the entry's row for the rest of tx and returns its sealed
+// entry (nil when none). A row that does not exist cannot be locked, so a
+// placeholder row is inserted first; a concurrent inserter of the same key
+// then waits for this transaction, and sees the saved entry once it commits.
+func (s *pgStore) lockRow(ctx context.Context, tx pgx.Tx, key Key) ([]byte, error) {
+	lctx, cancel := context.WithTimeout(ctx, s.lockTimeout+s.timeout)
+	defer cancel()
+	// lock_timeout makes the server give up first, with a clear error,
+	// rather than the client cancelling the statement.
+	if _, err := tx.Exec(lctx, `SELECT set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", s.lockTimeout.Milliseconds())); err != nil {
+		return nil, s.dbError("setting the lock timeout", err)
+	}
+	// A Delete may remove the row between the insert and the select; trying
+	// again inserts a fresh placeholder.
+	for range 3 {
+		if _, err := tx.Exec(lctx, `INSERT INTO `+s.table+` (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, key.String()); err != nil {
+			return nil, s.lockError(key, err)
+		}
+		var raw []byte
+		err := tx.QueryRow(lctx, `SELECT entry FROM `+s.table+` WHERE key = $1 FOR UPDATE`, key.String()).Scan(&raw)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, s.lockError(key, err)
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("tokenstore: postgres token store: the row of entry %s kept being deleted while it was being locked", key)
+}
+
+func (s *pgStore) lockError(key Key, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
+		return fmt.Errorf("%w on %s: another process held it for longer than the lock timeout (%s)", ErrLockTimeout, s.where(key), s.lockTimeout)
+	}
+	return s.dbError("locking the entry", err)
+}
+
+func (s *pgStore) dbError(op string, err error) error {
+	return fmt.Errorf("tokenstore: postgres token store table %s: %s: %w", s.table, op, err)
+}
+
+// Get implements Store. It reads the last committed entry without waiting
+// for a refresh in progress; callers that find it stale go through Update,
+// which waits.
+func (s *pgStore) Get(ctx context.Context, key Key) (*Entry, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT entry FROM `+s.table+` WHERE key = $1`, key.String()).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.dbError("reading the entry", err)
+	}
+	return s.open(key, raw)
+}
+
+// Delete implements Store. It waits for an Update of the same entry to
+// finish, as the row lock makes it.
+func (s *pgStore) Delete(ctx context.Context, key Key) error {
+	ctx, cancel := context.WithTimeout(ctx, s.lockTimeout+s.timeout)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, `DELETE FROM `+s.table+` WHERE key = $1`, key.String()); err != nil {
+		return s.dbError("deleting the entry", err)
+	}
+	return nil
+}
+
+// Close implements Store.
+func (s *pgStore) Close() error {
+	s.pool.Close()
+	return nil
+}

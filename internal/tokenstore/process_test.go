@@ -1,0 +1,112 @@
+package tokenstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+)
+
+// helperEnv carries a helperJob to a re-executed test binary.
+const helperEnv = "OAUTH2_TOKENSTORE_TEST_HELPER"
+
+// helperJob tells TestHelperProcess which store to open and how many
+// refreshes to run against the token endpoint.
+type helperJob struct {
+	Backend  string `json:"backend"` // file, postgres or vault
+	Path     string `json:"path,omitempty"`
+	Conn     string `json:"conn,omitempty"`
+	Schema   string `json:"schema,omitempty"`
+	Addr     string `json:"addr,omitempty"`
+	Token    string `json:"token,omitempty"`
+	Key      string `json:"key"`
+	TokenURL string `json:"token_url"`
+	Rounds   int    `json:"rounds"`
+}
+
+func (j helperJob) open(ctx context.Context) (Store, error) {
+	switch j.Backend {
+	case "file":
+		return NewFile(FileConfig{Path: j.Path, Key: j.Key})
+	case "postgres":
+		return NewPostgres(ctx, PostgresConfig{ConnString: j.Conn, Schema: j.Schema, Key: j.Key})
+	case "vault":
+		return NewVault(VaultConfig{Address: j.Addr, Token: j.Token, Key: j.Key})
+	}
+	return nil, fmt.Errorf("unknown backend %q", j.Backend)
+}
+
+// TestHelperProcess is not a test: it is the body of the child processes
+// that runProcesses starts from the test binary itself, so that contention
+// is tested across real OS processes, as plan and apply run.
+func TestHelperProcess(t *testing.T) {
+	raw := os.Getenv(helperEnv)
+	if raw == "" {
+		t.Skip("runs only as a child process of the contention tests")
+	}
+	var job helperJob
+	if err := json.Unmarshal([]byte(raw), &job); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := job.open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := KeyFor(job.TokenURL, "refresh_token", "client")
+	for range job.Rounds {
+		if _, err := s.Update(ctx, key, refreshFunc(job.TokenURL, 5*time.Minute)); err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+	}
+}
+
+// runProcesses runs n child processes of job at once and fails the test if
+// any of them fails.
+func runProcesses(t *testing.T, n int, job helperJob) {
+	t.Helper()
+	raw, err := json.Marshal(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		cmd := exec.CommandContext(ctxT(t), os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), helperEnv+"="+string(raw))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("process %d: %v\n%s", i, err, out.String())
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// testProcessContention has 8 processes refresh one entry 3 times each
+// against a server that rotates the refresh token on every use.
+func testProcessContention(t *testing.T, s Store, job helperJob) {
+	ts := newRotatingServer(t, 1)
+	job.TokenURL = ts.URL
+	job.Rounds = 3
+	key := KeyFor(ts.URL, "refresh_token", "client")
+	put(t, s, key, &Entry{RefreshToken: ts.Initial()})
+	const procs = 8
+	start := time.Now()
+	runProcesses(t, procs, job)
+	t.Logf("%d processes × %d refreshes took %v", procs, job.Rounds, time.Since(start).Round(time.Millisecond))
+	ts.check(t, s, key, procs*job.Rounds)
+}

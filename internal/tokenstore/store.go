@@ -1,0 +1,188 @@
+package tokenstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Entry is the token state kept for one token request: the last successful
+// access token response (RFC 6749 §5.1) and the refresh token to present next.
+//
+// Entry formats itself with every token redacted, so that logging one by
+// mistake ("%v", "%+v", "%#v") leaks nothing.
+type Entry struct {
+	AccessToken  string `json:"access_token,omitempty"`
+	TokenType    string `json:"token_type,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+	// Expiry is when the access token expires; zero when the server announced
+	// no lifetime.
+	Expiry time.Time `json:"expiry,omitzero"`
+	// UpdatedAt is set by the store when it saves the entry.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Revision is set by the store when it saves the entry: one more than the
+	// revision it replaced, starting at 1. It lets a caller tell which of two
+	// entries is newer, and tests follow a refresh chain with it.
+	Revision uint64 `json:"revision,omitempty"`
+}
+
+// String describes the entry without any token, so that an entry that ends
+// up in a log or an error message reveals nothing.
+func (e Entry) String() string {
+	exp := "unknown"
+	if !e.Expiry.IsZero() {
+		exp = e.Expiry.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("tokenstore.Entry{revision: %d, token_type: %q, scope: %q, expiry: %s, access_token: %s, refresh_token: %s, id_token: %s}",
+		e.Revision, e.TokenType, e.Scope, exp, redacted(e.AccessToken), redacted(e.RefreshToken), redacted(e.IDToken))
+}
+
+// GoString keeps "%#v" as redacted as "%v".
+func (e Entry) GoString() string { return e.String() }
+
+func redacted(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return "redacted"
+}
+
+// ValidFor reports whether the access token is still valid for longer than d
+// at time now. A token without a known expiry counts as valid, as in
+// oauthclient: a missing expires_in means "unknown", not "expired".
+func (e *Entry) ValidFor(now time.Time, d time.Duration) bool {
+	if e == nil || e.AccessToken == "" {
+		return false
+	}
+	if e.Expiry.IsZero() {
+		return true
+	}
+	return e.Expiry.Sub(now) > d
+}
+
+// Key names an entry: a SHA-256 hash of the identity of a token request.
+// Stores use its hexadecimal form as the file map key, row key or secret
+// name, so it must never be derived from a secret in a way that could be
+// reversed or guessed; build it with [KeyFor] from identifiers only.
+type Key [32]byte
+
+// KeyFor hashes the parts that identify a token request (token URL, grant
+// type, client ID, scopes, username, audience…) into a Key. Each part is
+// length-prefixed so that ("ab", "c") and ("a", "bc") give different keys, and
+// the hash is domain-separated so that the key equals no other hash of the
+// same strings. Do not pass secrets (client secret, password, refresh token):
+// the key is stored in clear and a hash of a weak secret can be guessed.
+func KeyFor(parts ...string) Key {
+	h := sha256.New()
+	h.Write([]byte("oauth2-tf tokenstore key v1\x00"))
+	var n [8]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	var k Key
+	h.Sum(k[:0])
+	return k
+}
+
+// String returns the key in lower-case hexadecimal, as stores name entries.
+func (k Key) String() string { return hex.EncodeToString(k[:]) }
+
+// UpdateFunc decides what to store. It receives the entry as currently stored
+// (nil when there is none) while the store holds the entry's lock, and
+// returns the entry to save. Returning nil, or current itself, leaves the
+// stored entry as it is. An error aborts the update and is returned by Update.
+//
+// A store may call it more than once in one Update (the vault backend does so
+// when another writer won a check-and-set race), each time with the entry
+// then current, so it must decide afresh from what it is given.
+type UpdateFunc func(ctx context.Context, current *Entry) (*Entry, error)
+
+// Store keeps token entries between processes. Implementations are safe for
+// concurrent use by multiple goroutines, and Update is safe across processes
+// and machines sharing the same backend.
+type Store interface {
+	// Update runs fn under the entry's lock (file lock, row lock or
+	// check-and-set lease) and saves what it returns, stamping Revision and
+	// UpdatedAt. It returns the entry now stored: the saved one, or current
+	// when fn left it (nil when there is none). If saving fails, Update
+	// returns the error, and the caller must not use a rotated refresh token
+	// it could not persist, since the next run would present the old one.
+	Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, error)
+	// Get returns the stored entry, or nil and no error when there is none.
+	Get(ctx context.Context, key Key) (*Entry, error)
+	// Delete removes the entry; deleting an absent entry is not an error.
+	// It does not need the encryption key, so it can clear an entry that
+	// was written with a lost one.
+	Delete(ctx context.Context, key Key) error
+	// Close releases the store's connections and files.
+	Close() error
+}
+
+// ErrWrongKey is wrapped by errors for entries that were encrypted with a
+// different key than the one configured.
+var ErrWrongKey = errors.New("tokenstore: entry was encrypted with a different key")
+
+// ErrCorrupt is wrapped by errors for stored data that cannot be read back:
+// truncated, altered, or not written by this package.
+var ErrCorrupt = errors.New("tokenstore: stored data is corrupt")
+
+// ErrLockTimeout is wrapped by errors for an Update that gave up waiting for
+// another process holding the entry's lock.
+var ErrLockTimeout = errors.New("tokenstore: timed out waiting for the token store lock")
+
+// Defaults shared by the backends.
+const (
+	// DefaultLockTimeout bounds how long Update waits for another process
+	// that holds the entry's lock, when the context has no earlier deadline.
+	// A holder is normally refreshing a token, which takes seconds.
+	DefaultLockTimeout = 2 * time.Minute
+	// DefaultTimeout bounds each network request to Postgres or Vault.
+	DefaultTimeout = 30 * time.Second
+)
+
+// timeNow is the store's clock; tests replace it.
+var timeNow = time.Now
+
+// stamp prepares next for saving over current: a store owns Revision and
+// UpdatedAt, so a caller cannot move an entry backwards by accident.
+func stamp(current, next *Entry) *Entry {
+	saved := *next
+	saved.Revision = 1
+	if current != nil {
+		saved.Revision = current.Revision + 1
+	}
+	saved.UpdatedAt = timeNow().UTC()
+	return &saved
+}
+
+// unchanged reports whether fn's result leaves the stored entry as it is.
+func unchanged(current, next *Entry) bool {
+	return next == nil || next == current
+}
+
+// lockContext bounds how long an Update waits for a lock: timeout from now,
+// or the caller's deadline when that comes first. Only the wait uses it; the
+// caller's function runs under the caller's own context.
+func lockContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// waitError explains why waiting for the lock on what ended: the lock
+// timeout (or the caller's deadline) passed, or the caller gave up.
+func waitError(lctx context.Context, what string) error {
+	if errors.Is(lctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w on %s: another process held it for longer than the lock timeout; if no other plan or apply is running, a stuck process holds it", ErrLockTimeout, what)
+	}
+	return fmt.Errorf("tokenstore: waiting for the lock on %s: %w", what, lctx.Err())
+}

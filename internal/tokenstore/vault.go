@@ -1,0 +1,383 @@
+package tokenstore
+
+import (
+	"context"
+	cryptorand "crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	vault "github.com/hashicorp/vault/api"
+)
+
+// VaultConfig configures the vault backend. Empty fields fall back to the
+// Vault client's own environment variables, read by api.DefaultConfig and
+// api.NewClient: VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE, VAULT_CACERT (and
+// VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY).
+type VaultConfig struct {
+	// Address of the Vault or OpenBao server, e.g. "https://vault.example.com:8200".
+	Address string
+	// Token authenticates to the server; it needs create, read and update on
+	// <Mount>/data/<PathPrefix>/* and delete on <Mount>/metadata/<PathPrefix>/*.
+	Token string
+	// Namespace is the Vault Enterprise or OpenBao namespace, if any.
+	Namespace string
+	// CACert is the path of a PEM file of CA certificates to verify the
+	// server with.
+	CACert string
+	// Mount is where the KV version 2 engine is mounted; DefaultVaultMount
+	// when empty.
+	Mount string
+	// PathPrefix is the folder of the entries inside the mount;
+	// DefaultVaultPathPrefix when empty. Each entry is one secret,
+	// <PathPrefix>/<Key in hexadecimal>.
+	PathPrefix string
+	// Key is the encryption key in base64 or hexadecimal (see ParseKey),
+	// normally the value of OAUTH2_TOKEN_STORE_KEY. Required: entries are
+	// encrypted before Vault sees them, so that a reader of the secret who is
+	// not a user of the store learns nothing.
+	Key string
+	// Timeout bounds each request to the server; DefaultTimeout when zero.
+	Timeout time.Duration
+	// LockTimeout bounds how long Update waits for another process's lease
+	// on the entry; DefaultLockTimeout when zero.
+	LockTimeout time.Duration
+	// LockTTL is how long a lease taken by Update lasts before others may
+	// take it over, for when its holder died; DefaultVaultLockTTL when zero.
+	// It must exceed the longest token request, retries included.
+	LockTTL time.Duration
+}
+
+// Defaults of the vault backend.
+const (
+	DefaultVaultMount      = "secret"
+	DefaultVaultPathPrefix = "oauth2/tokens"
+	DefaultVaultLockTTL    = time.Minute
+)
+
+// Fields of the KV secret that holds one entry. The lease fields are in
+// clear: they name a random process identifier and a time, nothing secret.
+const (
+	vaultFieldEntry       = "entry"
+	vaultFieldLockOwner   = "lock_owner"
+	vaultFieldLockExpires = "lock_expires"
+)
+
+// vaultMaxConflicts bounds how often Update starts over after losing a
+// check-and-set race at its final write, which happens only when its lease
+// expired and another process took it over.
+const vaultMaxConflicts = 5
+
+type vaultStore struct {
+	kv          *vault.KVv2
+	mount       string
+	prefix      string
+	sealer      *sealer
+	timeout     time.Duration
+	lockTimeout time.Duration
+	lockTTL     time.Duration
+}
+
+// vaultState is the content of an entry's secret.
+type vaultState struct {
+	sealed  []byte // nil when no entry is stored yet
+	owner   string // lease holder, empty when none
+	expires time.Time
+}
+
+// NewVault opens the vault backend: one KV version 2 secret per entry,
+// written with check-and-set (options.cas) so that no write replaces a
+// version its writer did not read.
+//
+// Check-and-set alone would let two processes read the same refresh token
+// and both present it, and the server would answer the second with
+// invalid_grant. So Update first takes a lease, written into the secret
+// with check-and-set, and others wait until it is released or expires;
+// only then does it run its function. If the final write still loses a race
+// (the lease expired and was taken over), Update re-reads and runs the
+// function again with the winner's entry.
+//
+// No Vault or OpenBao server can be run in this project's tests; this backend
+// is tested with the real client against the fake KV v2 server in package
+// kvv2test.
+func NewVault(cfg VaultConfig) (Store, error) {
+	if cfg.Key == "" {
+		return nil, fmt.Errorf("tokenstore: the vault token store needs an encryption key: generate one with \"openssl rand -base64 32\" and set it in %s on every machine that shares the store", KeyEnv)
+	}
+	key, err := ParseKey(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	sl, err := newSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	s := &vaultStore{
+		mount:       strings.Trim(cfg.Mount, "/"),
+		prefix:      strings.Trim(cfg.PathPrefix, "/"),
+		sealer:      sl,
+		timeout:     cfg.Timeout,
+		lockTimeout: cfg.LockTimeout,
+		lockTTL:     cfg.LockTTL,
+	}
+	if s.mount == "" {
+		s.mount = DefaultVaultMount
+	}
+	if s.prefix == "" {
+		s.prefix = DefaultVaultPathPrefix
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.lockTTL <= 0 {
+		s.lockTTL = DefaultVaultLockTTL
+	}
+
+	vc := vault.DefaultConfig() // reads VAULT_ADDR, VAULT_CACERT, …
+	if vc.Error != nil {
+		return nil, fmt.Errorf("tokenstore: vault token store: reading the VAULT_* environment: %w", vc.Error)
+	}
+	if cfg.Address != "" {
+		vc.Address = cfg.Address
+	}
+	vc.Timeout = s.timeout
+	if cfg.CACert != "" {
+		if err := vc.ConfigureTLS(&vault.TLSConfig{CACert: cfg.CACert}); err != nil {
+			return nil, fmt.Errorf("tokenstore: vault token store: CA certificate %q: %w", cfg.CACert, err)
+		}
+	}
+	client, err := vault.NewClient(vc) // reads VAULT_TOKEN, VAULT_NAMESPACE
+	if err != nil {
+		return nil, fmt.Errorf("tokenstore: vault token store: %w", err)
+	}
+	if cfg.Token != "" {
+		client.SetToken(cfg.Token)
+	}
+	if cfg.Namespace != "" {
+		client.SetNamespace(cfg.Namespace)
+	}
+	if client.Token() == "" {
+		return nil, errors.New("tokenstore: the vault token store needs a Vault token: set it in the configuration or in VAULT_TOKEN")
+	}
+	s.kv = client.KVv2(s.mount)
+	return s, nil
+}
+
+func (s *vaultStore) path(key Key) string { return s.prefix + "/" + key.String() }
+
+func (s *vaultStore) where(key Key) string {
+	return fmt.Sprintf("the token store secret %q in the vault mount %q", s.path(key), s.mount)
+}
+
+func (s *vaultStore) remedy(key Key) string {
+	return fmt.Sprintf("delete it (vault kv metadata delete -mount=%s %s)", s.mount, s.path(key))
+}
+
+// read returns the entry's secret and its current version; version 0 means
+// no secret, which is also what check-and-set expects to create one.
+func (s *vaultStore) read(ctx context.Context, key Key) (vaultState, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var st vaultState
+	sec, err := s.kv.Get(ctx, s.path(key))
+	if errors.Is(err, vault.ErrSecretNotFound) {
+		return st, 0, nil
+	}
+	if err != nil {
+		return st, 0, fmt.Errorf("tokenstore: reading %s: %w", s.where(key), err)
+	}
+	version := 0
+	if sec.VersionMetadata != nil {
+		version = sec.VersionMetadata.Version
+	}
+	// Data is nil when the latest version was soft-deleted: no entry, but
+	// check-and-set must still name that version.
+	if sec.Data == nil {
+		return st, version, nil
+	}
+	if v, ok := sec.Data[vaultFieldEntry].(string); ok && v != "" {
+		if st.sealed, err = base64.StdEncoding.DecodeString(v); err != nil {
+			return st, version, decryptError(fmt.Errorf("%w (entry is not base64)", ErrCorrupt), s.where(key), s.remedy(key))
+		}
+	}
+	st.owner, _ = sec.Data[vaultFieldLockOwner].(string)
+	if v, ok := sec.Data[vaultFieldLockExpires].(string); ok {
+		st.expires, _ = time.Parse(time.RFC3339Nano, v)
+	}
+	return st, version, nil
+}
+
+// put writes st with check-and-set on version and returns the new version;
+// conflict reports that the secret's version was no longer version.
+func (s *vaultStore) put(ctx context.Context, key Key, st vaultState, version int) (newVersion int, conflict bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	data := map[string]any{}
+	if st.sealed != nil {
+		data[vaultFieldEntry] = base64.StdEncoding.EncodeToString(st.sealed)
+	}
+	if st.owner != "" {
+		data[vaultFieldLockOwner] = st.owner
+		data[vaultFieldLockExpires] = st.expires.UTC().Format(time.RFC3339Nano)
+	}
+	sec, err := s.kv.Put(ctx, s.path(key), data, vault.WithCheckAndSet(version))
+	if isCASConflict(err) {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("tokenstore: writing %s: %w", s.where(key), err)
+	}
+	if sec.VersionMetadata == nil {
+		return 0, false, fmt.Errorf("tokenstore: writing %s: the server answered without the new version", s.where(key))
+	}
+	return sec.VersionMetadata.Version, false, nil
+}
+
+// isCASConflict recognizes the KV v2 answer to a stale options.cas: HTTP 400
+// with this message, the same in Vault and OpenBao.
+func isCASConflict(err error) bool {
+	var re *vault.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != 400 {
+		return false
+	}
+	for _, m := range re.Errors {
+		if strings.Contains(m, "check-and-set parameter did not match the current version") {
+			return true
+		}
+	}
+	return false
+}
+
+// Update implements Store.
+func (s *vaultStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, error) {
+	owner, err := leaseOwner()
+	if err != nil {
+		return nil, err
+	}
+	lctx, cancel := lockContext(ctx, s.lockTimeout)
+	defer cancel()
+	for conflicts := 0; ; conflicts++ {
+		st, version, err := s.acquire(ctx, lctx, key, owner)
+		if err != nil {
+			return nil, err
+		}
+		var current *Entry
+		if st.sealed != nil {
+			if current, err = s.sealer.open(key, st.sealed); err != nil {
+				s.release(ctx, key, st, version)
+				return nil, decryptError(err, s.where(key), s.remedy(key))
+			}
+		}
+		next, err := fn(ctx, current)
+		if err != nil {
+			s.release(ctx, key, st, version)
+			return nil, err
+		}
+		if unchanged(current, next) {
+			s.release(ctx, key, st, version)
+			return current, nil
+		}
+		saved := stamp(current, next)
+		sealed, err := s.sealer.seal(key, saved)
+		if err != nil {
+			s.release(ctx, key, st, version)
+			return nil, err
+		}
+		_, conflict, err := s.put(ctx, key, vaultState{sealed: sealed}, version)
+		if err != nil {
+			return nil, err
+		}
+		if !conflict {
+			return saved, nil
+		}
+		// Our lease expired and another process wrote meanwhile: what fn
+		// produced cannot be saved, so start over from the winner's entry.
+		if conflicts >= vaultMaxConflicts {
+			return nil, fmt.Errorf("tokenstore: %s kept changing under check-and-set; raise the lock TTL above the time a token request takes", s.where(key))
+		}
+	}
+}
+
+// acquire takes the entry's lease: it waits while another live owner holds
+// it, then writes the lease with check-and-set, starting over whenever
+// another writer got there first. It returns the secret as it stands under
+// the lease and that version.
+func (s *vaultStore) acquire(ctx, lctx context.Context, key Key, owner string) (vaultState, int, error) {
+	wait := 50 * time.Millisecond
+	for {
+		st, version, err := s.read(ctx, key)
+		if err != nil {
+			return st, 0, err
+		}
+		now := timeNow()
+		if st.owner != "" && st.owner != owner && now.Before(st.expires) {
+			t := time.NewTimer(wait/2 + rand.N(wait))
+			select {
+			case <-t.C:
+			case <-lctx.Done():
+				t.Stop()
+				return st, 0, waitError(lctx, s.where(key))
+			}
+			wait = min(2*wait, time.Second)
+			continue
+		}
+		st.owner, st.expires = owner, now.Add(s.lockTTL)
+		newVersion, conflict, err := s.put(ctx, key, st, version)
+		if err != nil {
+			return st, 0, err
+		}
+		if !conflict {
+			return st, newVersion, nil
+		}
+		if err := lctx.Err(); err != nil {
+			return st, 0, waitError(lctx, s.where(key))
+		}
+	}
+}
+
+// release gives the lease back, leaving the entry as it was, so that the
+// next process need not wait for the lease to expire. It is best effort:
+// on failure the lease simply expires.
+func (s *vaultStore) release(ctx context.Context, key Key, st vaultState, version int) {
+	_, _, _ = s.put(context.WithoutCancel(ctx), key, vaultState{sealed: st.sealed}, version)
+}
+
+func leaseOwner() (string, error) {
+	var b [16]byte
+	if _, err := cryptorand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("tokenstore: generating a lease owner: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Get implements Store. It ignores leases: it returns the last saved entry,
+// and a caller that finds it stale goes through Update, which waits.
+func (s *vaultStore) Get(ctx context.Context, key Key) (*Entry, error) {
+	st, _, err := s.read(ctx, key)
+	if err != nil || st.sealed == nil {
+		return nil, err
+	}
+	e, err := s.sealer.open(key, st.sealed)
+	if err != nil {
+		return nil, decryptError(err, s.where(key), s.remedy(key))
+	}
+	return e, nil
+}
+
+// Delete implements Store. It removes the metadata and so every version:
+// a soft delete would leave old (encrypted, retired) tokens recoverable.
+func (s *vaultStore) Delete(ctx context.Context, key Key) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.kv.DeleteMetadata(ctx, s.path(key)); err != nil {
+		return fmt.Errorf("tokenstore: deleting %s: %w", s.where(key), err)
+	}
+	return nil
+}
+
+// Close implements Store; the Vault client holds only idle HTTP connections.
+func (s *vaultStore) Close() error { return nil }

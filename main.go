@@ -1,0 +1,32 @@
+// Command terraform-provider-oauth2 serves the oauth2 Terraform and OpenTofu
+// provider over plugin protocol 6.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/provider"
+)
+
+// version is set at release time through -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	var debug bool
+	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers such as delve")
+	flag.Parse()
+
+	opts := providerserver.ServeOpts{
+		Address:         "registry.terraform.io/oauth2-tf/oauth2",
+		Debug:           debug,
+		ProtocolVersion: 6,
+	}
+
+	if err := providerserver.Serve(context.Background(), provider.New(version), opts); err != nil {
+		log.Fatal(err.Error())
+	}
+}
