@@ -7,8 +7,9 @@
 //
 //	go run ./bench -tofu .bin/tofu
 //
-// Set OAUTH2_BENCH_HTTP_PROVIDER_DIR to a directory holding a built
-// terraform-provider-http (v3 or later) to fill the http provider column.
+// Set OAUTH2_BENCH_HTTP_PROVIDER_DIR to a directory holding a
+// terraform-provider-http (v3 or later) built like the provider here
+// (go build -trimpath -ldflags "-s -w") to fill the http provider columns.
 package main
 
 import (

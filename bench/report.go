@@ -16,9 +16,11 @@ type report struct {
 
 func newReport() *report { return &report{} }
 
-func (r *report) header(ctx context.Context, cfg config) {
+func (r *report) header(ctx context.Context, cfg config, env []string) {
 	version := "unknown"
-	if out, err := exec.CommandContext(ctx, cfg.tofu, "version").Output(); err == nil {
+	cmd := exec.CommandContext(ctx, cfg.tofu, "version")
+	cmd.Env = env
+	if out, err := cmd.Output(); err == nil {
 		version = strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0]
 	}
 	fmt.Fprintf(&r.b, "# oauth2 provider benchmarks\n\n")

@@ -54,7 +54,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	b.report.header(ctx, cfg)
+	b.report.header(ctx, cfg, b.env)
 	steps := []func(context.Context) error{b.connections, b.ephemeralTokens, b.startup}
 	if !cfg.skipMicro {
 		steps = append(steps, b.micro)

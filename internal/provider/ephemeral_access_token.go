@@ -72,7 +72,7 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 	}
 	// scopes is both what is requested and, after opening, what was granted.
 	attrs["scopes"] = schema.ListAttribute{
-		MarkdownDescription: settingByName("scopes").markdown(true) + " After opening: the scopes the server " +
+		MarkdownDescription: settingByName("scopes").markdown() + " After opening: the scopes the server " +
 			"granted, or the requested ones when it did not say (RFC 6749 §5.1).",
 		ElementType: types.StringType,
 		Optional:    true,
@@ -118,7 +118,13 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 }
 
 func (e *accessTokenEphemeralResource) ConfigValidators(context.Context) []ephemeral.ConfigValidator {
-	return ephemeralRules(connectionRules(false))
+	rules := append(connectionRules(false), unsupportedValueValidator{
+		attr:  "grant_type",
+		value: string(oauthclient.GrantAuthorizationCode),
+		instead: "An authorization code is single-use and is exchanged by an oauth2_connection resource; use " +
+			"grant_type = \"refresh_token\" with that connection's obtained_refresh_token instead.",
+	})
+	return ephemeralRules(rules)
 }
 
 func (e *accessTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
@@ -172,7 +178,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	tok, err := e.data.client.TokenValidFor(ctx, tokenReq, minValidity)
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Obtain OAuth2 Access Token",
-			validationErrorDetail("oauth2_access_token", tokenReq.TokenURL, err))
+			validationErrorDetail("oauth2_access_token", tokenReq.TokenURL, "", err))
 		return
 	}
 	ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
@@ -223,6 +229,9 @@ func (e *accessTokenEphemeralResource) Renew(ctx context.Context, req ephemeral.
 		return
 	}
 	warning, renewAt := renewWarning(exp, timeNow())
+	tflog.Warn(ctx, "oauth2 access token outlived its usable life during the run", map[string]any{
+		"expires_at": exp.ExpiresAt.UTC().Format(time.RFC3339),
+	})
 	resp.Diagnostics.Append(warning)
 	if !renewAt.IsZero() {
 		// Come back at expiry to say so plainly.

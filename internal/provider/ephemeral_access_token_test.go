@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -224,4 +225,52 @@ provider "echo" {
 
 resource "echo" "test" {}
 `, body)
+}
+
+// TestAccAccessToken_renewDuringLongApply keeps an apply running past the
+// token's RenewAt and proves, from the provider's log, that Renew ran.
+func TestAccAccessToken_renewDuringLongApply(t *testing.T) {
+	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		if r.Params["grant_type"] == "password" {
+			// The webhook validation: slow enough to outlive RenewAt.
+			time.Sleep(2500 * time.Millisecond)
+			return issue("at-hook", 600, nil)
+		}
+		return issue("at-short", 3, nil)
+	})
+	logPath := t.TempDir() + "/tf.log"
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	t.Setenv("TF_LOG", "WARN")
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+ephemeral "oauth2_access_token" "test" {
+  token_url     = %[1]q
+  client_id     = "client-short"
+  client_secret = "short-secret"
+  min_validity  = "2s"
+}
+
+resource "oauth2_webhook_secret" "test" {
+  name                = "Slow hook"
+  convention          = "username_password"
+  token_url           = %[1]q
+  username            = "hook"
+  password_wo         = ephemeral.oauth2_access_token.test.access_token
+  password_wo_version = 1
+}
+`, server.URL()),
+		}},
+	})
+
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logs), "oauth2 access token outlived its usable life during the run") {
+		t.Errorf("Renew did not run while the apply outlived the token's RenewAt")
+	}
 }

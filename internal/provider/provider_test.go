@@ -1,12 +1,17 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -15,8 +20,10 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -311,4 +318,210 @@ func TestAccProvider_untrustedCertificate(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)Unable to Validate OAuth2 Connection.*certificate`),
 		}},
 	})
+}
+
+// TestAccProvider_noSecretLeaks applies and plans a configuration holding
+// every kind of secret with TF_LOG=TRACE, then searches the state, the plan
+// JSON, every file left in the working directories and the captured logs
+// (the CLI's and the provider's) for each secret and access token.
+func TestAccProvider_noSecretLeaks(t *testing.T) {
+	secrets := []string{
+		"LEAK-client-secret-wo", "LEAK-password-wo", "LEAK-ephemeral-client-secret", "LEAK-refresh-token",
+		"LEAK-access-token-conn", "LEAK-access-token-eph", "LEAK-access-token-hook", "LEAK-rotated-refresh", "LEAK-id-token",
+	}
+	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		switch {
+		case r.Params["grant_type"] == "refresh_token" && r.clientSecret() == "LEAK-ephemeral-client-secret" && r.Params["refresh_token"] == "LEAK-refresh-token":
+			return issue("LEAK-access-token-eph", 3600, map[string]any{"refresh_token": "LEAK-rotated-refresh", "id_token": "LEAK-id-token"})
+		case r.Params["grant_type"] == "password" && r.clientSecret() == "LEAK-client-secret-wo" && r.Params["password"] == "LEAK-password-wo":
+			return issue("LEAK-access-token-conn", 3600, map[string]any{"refresh_token": "LEAK-rotated-refresh"})
+		case r.Params["grant_type"] == "client_credentials" && r.clientSecret() == "LEAK-access-token-eph":
+			return issue("LEAK-access-token-hook", 3600, nil)
+		}
+		// An error answer that echoes a secret must not leak either.
+		return refuse(http.StatusUnauthorized, "invalid_client", "unexpected request "+r.Body)
+	})
+
+	dir := t.TempDir()
+	logPath := dir + "/tf.log"
+	t.Setenv("TF_ACC_TEMP_DIR", dir)
+	t.Setenv("TF_ACC_PERSIST_WORKING_DIR", "1")
+	t.Setenv("TF_ACC_LOG", "TRACE")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+
+	// Secrets arrive through sensitive variables, as in real use; the CLI
+	// logs the configuration source, which must therefore hold none.
+	vars := config.Variables{
+		"token_url":             config.StringVariable(server.URL()),
+		"client_secret":         config.StringVariable("LEAK-client-secret-wo"),
+		"password":              config.StringVariable("LEAK-password-wo"),
+		"ephemeral_secret":      config.StringVariable("LEAK-ephemeral-client-secret"),
+		"ephemeral_refresh_tok": config.StringVariable("LEAK-refresh-token"),
+	}
+	hcl := `
+variable "token_url" {
+  type = string
+}
+
+variable "client_secret" {
+  type      = string
+  sensitive = true
+}
+
+variable "password" {
+  type      = string
+  sensitive = true
+}
+
+variable "ephemeral_secret" {
+  type      = string
+  sensitive = true
+}
+
+variable "ephemeral_refresh_tok" {
+  type      = string
+  sensitive = true
+}
+
+resource "oauth2_connection" "leak" {
+  label                    = "Leak check"
+  grant_type               = "password"
+  token_url                = var.token_url
+  client_id                = "leak-client"
+  client_auth              = "basic"
+  client_secret_wo         = var.client_secret
+  client_secret_wo_version = 1
+  username                 = "leak-user"
+  password_wo              = var.password
+  password_wo_version      = 1
+}
+
+ephemeral "oauth2_access_token" "leak" {
+  grant_type    = "refresh_token"
+  token_url     = var.token_url
+  client_id     = "leak-client"
+  client_secret = var.ephemeral_secret
+  refresh_token = var.ephemeral_refresh_tok
+}
+
+# The access token travels on through a write-only attribute.
+resource "oauth2_webhook_secret" "leak" {
+  name                     = "Leak hook"
+  convention               = "client_credentials"
+  token_url                = var.token_url
+  client_id                = "leak-hook"
+  client_secret_wo         = ephemeral.oauth2_access_token.leak.access_token
+  client_secret_wo_version = 1
+  request_encoding         = "form"
+}
+`
+
+	noLeaks := noSecretsCheck{secrets: secrets}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{
+			{
+				Config:          hcl,
+				ConfigVariables: vars,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{noLeaks},
+					PostApplyPostRefresh: []plancheck.PlanCheck{noLeaks},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					noLeaks,
+					statecheck.ExpectKnownValue("oauth2_connection.leak", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+					statecheck.ExpectKnownValue("oauth2_webhook_secret.leak", tfjsonpath.New("expires_in"), knownvalue.Int64Exact(3600)),
+				},
+			},
+			{
+				Config:          hcl,
+				ConfigVariables: vars,
+				PlanOnly:        true,
+			},
+		},
+	})
+
+	// Every request was answered with a token: the secrets did flow.
+	for _, r := range server.Requests() {
+		if strings.Contains(r.Body, "unexpected request") || r.Params["error"] != "" {
+			t.Errorf("unexpected request %q", r.Body)
+		}
+	}
+	if n := server.Count(); n < 3 {
+		t.Errorf("requests: got %d, want at least 3", n)
+	}
+
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatalf("reading the captured log: %v", err)
+	}
+	// The capture holds both the CLI's trace and the provider's own lines.
+	for _, want := range []string{"validating oauth2 connection", "opening oauth2 access token", "[TRACE]"} {
+		if !bytes.Contains(logs, []byte(want)) {
+			t.Errorf("the captured log lacks %q; the leak search would prove nothing", want)
+		}
+	}
+	for _, s := range secrets {
+		if n := bytes.Count(logs, []byte(s)); n > 0 {
+			t.Errorf("secret %q appears %d times in the logs", s, n)
+		}
+	}
+
+	// State files, plans and anything else the CLI left behind; only the
+	// variable values file holds the secrets, by design.
+	files := 0
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || p == logPath || strings.HasSuffix(p, ".tfvars.json") || strings.Contains(p, "/plugins/") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".tfstate") {
+			files++
+		}
+		for _, s := range secrets {
+			if bytes.Contains(data, []byte(s)) {
+				t.Errorf("secret %q appears in %s", s, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Errorf("no state file found under %s", dir)
+	}
+}
+
+// noSecretsCheck fails when any secret appears in a plan or state.
+type noSecretsCheck struct{ secrets []string }
+
+func (c noSecretsCheck) find(what string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	for _, s := range c.secrets {
+		if bytes.Contains(data, []byte(s)) {
+			return fmt.Errorf("secret %q appears in the %s", s, what)
+		}
+	}
+	return nil
+}
+
+func (c noSecretsCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	// A saved plan records the input variables, which carry the secrets
+	// by design; everything else must be clean.
+	plan := *req.Plan
+	plan.Variables = nil
+	resp.Error = c.find("plan", plan)
+}
+
+func (c noSecretsCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	resp.Error = c.find("state", req.State)
 }

@@ -382,7 +382,7 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 
 	tok, err := r.data.client.Exchange(ctx, tokenReq)
 	if err != nil {
-		diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q; nothing was saved", plan.Label.ValueString()), plan.TokenURL.ValueString(), err))
+		diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q", plan.Label.ValueString()), plan.TokenURL.ValueString(), "Nothing was saved.", err))
 		return diags
 	}
 	ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
@@ -444,7 +444,7 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 
 		tok, err := r.data.client.Exchange(ctx, tokenReq)
 		if err != nil {
-			diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q; nothing was saved", plan.Label.ValueString()), plan.TokenURL.ValueString(), err))
+			diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q", plan.Label.ValueString()), plan.TokenURL.ValueString(), "Nothing was saved.", err))
 			return diags
 		}
 		ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
@@ -561,17 +561,21 @@ func stringList(values []string) types.List {
 
 // validationErrorDetail explains a failed token request: which connection,
 // which endpoint, what the server said and what to check.
-// subject names what asked, such as `connection "CRM"`.
-func validationErrorDetail(subject, tokenURL string, err error) string {
+// subject names what asked, such as `connection "CRM"`; consequence, when
+// set, is a sentence saying what did not happen.
+func validationErrorDetail(subject, tokenURL, consequence string, err error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The token endpoint %s did not issue a token for %s.", tokenURL, subject)
+	if consequence != "" {
+		b.WriteString(" " + consequence)
+	}
 	var oe *oauthclient.Error
 	if errors.As(err, &oe) {
 		switch {
 		case oe.Code != "":
 			fmt.Fprintf(&b, " The server answered with status %d and error %q", oe.StatusCode, oe.Code)
-			if oe.Description != "" {
-				fmt.Fprintf(&b, ": %s", oe.Description)
+			if d := strings.TrimRight(oe.Description, ". "); d != "" {
+				fmt.Fprintf(&b, ": %s", d)
 			}
 			b.WriteString(".")
 			b.WriteString(" " + errorHint(oe.Code))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -773,4 +774,52 @@ resource "oauth2_connection" "test" {
   %[2]s
 }
 `, tokenURL, codeLines)
+}
+
+func TestValidationErrorDetail(t *testing.T) {
+	const tokenURL = "https://login.example.test/token"
+	for _, tc := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{
+			name: "RFC 6749 error",
+			err:  &oauthclient.Error{TokenURL: tokenURL, StatusCode: 401, Code: "invalid_client", Description: "Client authentication failed."},
+			want: []string{
+				`The token endpoint ` + tokenURL + ` did not issue a token for connection "CRM". Nothing was saved.`,
+				`status 401 and error "invalid_client": Client authentication failed. Check client_id`,
+			},
+		},
+		{
+			name: "refused both auth styles",
+			err: &oauthclient.AuthFallbackError{
+				Basic: &oauthclient.Error{StatusCode: 401, Code: "invalid_client"},
+				Post:  &oauthclient.Error{StatusCode: 400, Code: "invalid_grant", Description: "bad password"},
+			},
+			want: []string{`error "invalid_grant": bad password.`, "Check the username and password"},
+		},
+		{
+			name: "not a token response",
+			err:  &oauthclient.Error{TokenURL: tokenURL, StatusCode: 200, Reason: "the token endpoint answered with HTML (status 200), not a token response"},
+			want: []string{"The token endpoint answered with HTML (status 200), not a token response. Check that token_url points"},
+		},
+		{
+			name: "network",
+			err:  fmt.Errorf("oauthclient: dial tcp 127.0.0.1:1: connection refused"),
+			want: []string{"reachable from where Terraform runs"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := validationErrorDetail(`connection "CRM"`, tokenURL, "Nothing was saved.", tc.err)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("detail %q lacks %q", got, w)
+				}
+			}
+			if !strings.HasSuffix(got, "\n\nError: "+tc.err.Error()) {
+				t.Errorf("detail does not end with the underlying error: %q", got)
+			}
+		})
+	}
 }

@@ -305,7 +305,7 @@ func (r *webhookSecretResource) validate(ctx context.Context, plan, config *webh
 	tok, err := r.data.client.Exchange(ctx, tokenReq)
 	if err != nil {
 		diags.AddError("Unable to Validate OAuth2 Webhook Secret",
-			validationErrorDetail(fmt.Sprintf("webhook secret %q; nothing was saved", plan.Name.ValueString()), tokenReq.TokenURL, err))
+			validationErrorDetail(fmt.Sprintf("webhook secret %q", plan.Name.ValueString()), tokenReq.TokenURL, "Nothing was saved.", err))
 		return diags
 	}
 	ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)

@@ -168,12 +168,12 @@ func settingByName(name string) settingSpec {
 }
 
 // markdown renders the description with allowed values and default.
-func (s settingSpec) markdown(defaultApplied bool) string {
+func (s settingSpec) markdown() string {
 	d := s.description
 	if len(s.allowed) > 0 {
 		d += " One of " + quoteList(s.allowed) + "."
 	}
-	if s.defaultValue != "" && defaultApplied {
+	if s.defaultValue != "" {
 		d += fmt.Sprintf(" Defaults to `%q`.", s.defaultValue)
 	}
 	return d
@@ -205,21 +205,21 @@ func (s settingSpec) resourceAttributes(attrs map[string]rschema.Attribute) {
 	switch s.kind {
 	case settingStringList:
 		attrs[s.name] = rschema.ListAttribute{
-			MarkdownDescription: s.markdown(true),
+			MarkdownDescription: s.markdown(),
 			ElementType:         types.StringType,
 			Required:            s.required,
 			Optional:            optional,
 		}
 	case settingStringMap:
 		attrs[s.name] = rschema.MapAttribute{
-			MarkdownDescription: s.markdown(true),
+			MarkdownDescription: s.markdown(),
 			ElementType:         types.StringType,
 			Required:            s.required,
 			Optional:            optional,
 		}
 	default:
 		a := rschema.StringAttribute{
-			MarkdownDescription: s.markdown(true),
+			MarkdownDescription: s.markdown(),
 			Required:            s.required,
 			Optional:            optional,
 			Computed:            computed,
@@ -260,21 +260,21 @@ func (s settingSpec) ephemeralAttributes(attrs map[string]eschema.Attribute) {
 	switch s.kind {
 	case settingStringList:
 		attrs[s.name] = eschema.ListAttribute{
-			MarkdownDescription: s.markdown(true),
+			MarkdownDescription: s.markdown(),
 			ElementType:         types.StringType,
 			Required:            s.required,
 			Optional:            optional,
 		}
 	case settingStringMap:
 		attrs[s.name] = eschema.MapAttribute{
-			MarkdownDescription: s.markdown(true),
+			MarkdownDescription: s.markdown(),
 			ElementType:         types.StringType,
 			Required:            s.required,
 			Optional:            optional,
 		}
 	default:
 		attrs[s.name] = eschema.StringAttribute{
-			MarkdownDescription: s.markdown(true),
+			MarkdownDescription: s.markdown(),
 			Required:            s.required,
 			Optional:            optional,
 			Sensitive:           s.sensitive,

@@ -153,7 +153,7 @@ func TestSettingSpecs(t *testing.T) {
 				t.Errorf("setting %s: default %q is not an allowed value", s.name, s.defaultValue)
 			}
 		}
-		md := s.markdown(true)
+		md := s.markdown()
 		for _, v := range s.allowed {
 			if !strings.Contains(md, "`"+v+"`") {
 				t.Errorf("setting %s: description %q does not list %q", s.name, md, v)

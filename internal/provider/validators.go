@@ -56,6 +56,7 @@ type settingsRule interface {
 var (
 	_ settingsRule = requiredWhenValidator{}
 	_ settingsRule = tenantPlaceholderValidator{}
+	_ settingsRule = unsupportedValueValidator{}
 )
 
 // requiredWhenValidator requires, when attribute when has one of values
@@ -223,4 +224,38 @@ func ephemeralRules(rules []settingsRule) []ephemeral.ConfigValidator {
 		out = append(out, r)
 	}
 	return out
+}
+
+// unsupportedValueValidator rejects one value of an attribute, saying what
+// to do instead.
+type unsupportedValueValidator struct {
+	attr    string
+	value   string
+	instead string
+}
+
+func (v unsupportedValueValidator) Description(context.Context) string {
+	return fmt.Sprintf("%s must not be %q", v.attr, v.value)
+}
+
+func (v unsupportedValueValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v unsupportedValueValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
+}
+
+func (v unsupportedValueValidator) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
+}
+
+func (v unsupportedValueValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
+	var got types.String
+	diags := config.GetAttribute(ctx, path.Root(v.attr), &got)
+	if !diags.HasError() && got.ValueString() == v.value {
+		diags.AddAttributeError(path.Root(v.attr), "Unsupported Setting",
+			fmt.Sprintf("%s = %q is not supported here. %s", v.attr, v.value, v.instead))
+	}
+	return diags
 }

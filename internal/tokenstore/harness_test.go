@@ -167,6 +167,7 @@ func runStoreTests(t *testing.T, b backend) {
 			t.Fatal(err)
 		}
 		inA := make(chan struct{})
+		var enteredA sync.Once
 		releaseA := make(chan struct{})
 		var aDone atomic.Bool
 		var wg sync.WaitGroup
@@ -174,7 +175,7 @@ func runStoreTests(t *testing.T, b backend) {
 		go func() {
 			defer wg.Done()
 			_, err := a.Update(ctxT(t), key, func(_ context.Context, cur *Entry) (*Entry, error) {
-				close(inA)
+				enteredA.Do(func() { close(inA) })
 				<-releaseA
 				aDone.Store(true)
 				return &Entry{AccessToken: "new", RefreshToken: "rt-new"}, nil
