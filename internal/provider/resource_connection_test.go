@@ -336,7 +336,7 @@ func TestAccConnection_invalidSecret(t *testing.T) {
 			{
 				// The same failure names the token URL and the RFC 6749 error.
 				Config:      testAccConnectionClientCredentialsConfig(server.URL(), "basic", "wrong-secret"),
-				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(server.URL()) + `.*invalid_client.*Client authentication\s+failed.*Check client_id and\s+the client secret`),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(server.URL()) + `.*invalid_client.*Client\s+authentication\s+failed.*Check\s+client_id\s+and\s+the\s+client\s+secret`),
 			},
 			{
 				// Nothing was saved: the right secret creates the resource

@@ -104,7 +104,11 @@ func TestPostgres_defaultSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got, want := s.(*pgStore).table, `"oauth2"."tokens"`; got != want {
+	ps, ok := s.(*pgStore)
+	if !ok {
+		t.Fatalf("NewPostgres returned %T", s)
+	}
+	if got, want := ps.table, `"oauth2"."tokens"`; got != want {
 		t.Errorf("table got %q, want %q", got, want)
 	}
 	key := KeyFor("default-schema", randomHex(t, 4))

@@ -16,11 +16,17 @@ import (
 // Entry formats itself with every token redacted, so that logging one by
 // mistake ("%v", "%+v", "%#v") leaks nothing.
 type Entry struct {
-	AccessToken  string `json:"access_token,omitempty"`
-	TokenType    string `json:"token_type,omitempty"`
+	// AccessToken is the access token to present to the resource server.
+	AccessToken string `json:"access_token,omitempty"`
+	// TokenType is the token type as the server sent it ("Bearer").
+	TokenType string `json:"token_type,omitempty"`
+	// RefreshToken is the refresh token to present next (RFC 6749 §6); after
+	// a rotation, the new one.
 	RefreshToken string `json:"refresh_token,omitempty"`
-	IDToken      string `json:"id_token,omitempty"`
-	Scope        string `json:"scope,omitempty"`
+	// IDToken is the OpenID Connect ID token, when the server sent one.
+	IDToken string `json:"id_token,omitempty"`
+	// Scope is the granted scope as the server sent it.
+	Scope string `json:"scope,omitempty"`
 	// Expiry is when the access token expires; zero when the server announced
 	// no lifetime.
 	Expiry time.Time `json:"expiry,omitzero"`

@@ -91,7 +91,7 @@ func TestParseKey(t *testing.T) {
 	for name, s := range map[string]string{
 		"empty":    "",
 		"short":    base64.StdEncoding.EncodeToString(raw[:16]),
-		"long":     hex.EncodeToString(append(raw, 1)),
+		"long":     hex.EncodeToString(append(append([]byte(nil), raw...), 1)),
 		"password": "correct-horse-battery-staple-secret",
 	} {
 		_, err := ParseKey(s)

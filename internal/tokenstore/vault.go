@@ -54,9 +54,14 @@ type VaultConfig struct {
 
 // Defaults of the vault backend.
 const (
-	DefaultVaultMount      = "secret"
+	// DefaultVaultMount is where Vault and OpenBao mount a KV version 2
+	// engine in development mode and in most installations.
+	DefaultVaultMount = "secret"
+	// DefaultVaultPathPrefix keeps the entries in a folder of their own.
 	DefaultVaultPathPrefix = "oauth2/tokens"
-	DefaultVaultLockTTL    = time.Minute
+	// DefaultVaultLockTTL outlasts a token request with its retries, yet
+	// lets others take over soon after a holder died.
+	DefaultVaultLockTTL = time.Minute
 )
 
 // Fields of the KV secret that holds one entry. The lease fields are in
