@@ -205,8 +205,8 @@ func TestRetry_connectionRefused(t *testing.T) {
 func TestRetry_perAttemptTimeout(t *testing.T) {
 	var calls atomic.Int32
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body) // lets the server notice the client leaving
 		if calls.Add(1) == 1 {
 			select {
 			case <-release:
@@ -216,6 +216,7 @@ func TestRetry_perAttemptTimeout(t *testing.T) {
 		}
 		writeJSON(w, 200, okToken)
 	})
+	t.Cleanup(func() { close(release) }) // runs before the server closes
 	if _, err := newTestClient(t, Options{Timeout: 100 * time.Millisecond}).Exchange(context.Background(), ccRequest(srv.URL)); err != nil {
 		t.Fatalf("Exchange: %v", err)
 	}
@@ -226,13 +227,14 @@ func TestRetry_perAttemptTimeout(t *testing.T) {
 
 func TestRetry_timeoutMessage(t *testing.T) {
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body) // lets the server notice the client leaving
 		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
 	})
+	t.Cleanup(func() { close(release) }) // runs before the server closes
 	_, err := newTestClient(t, Options{Timeout: 20 * time.Millisecond, MaxRetries: -1}).Exchange(context.Background(), ccRequest(srv.URL))
 	if err == nil || !strings.Contains(err.Error(), "failed after 1 attempt(s): no answer within the 20ms timeout") {
 		t.Errorf("err = %v, want the timeout named", err)
@@ -241,13 +243,14 @@ func TestRetry_timeoutMessage(t *testing.T) {
 
 func TestCancel_duringRequest(t *testing.T) {
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body) // lets the server notice the client leaving
 		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
 	})
+	t.Cleanup(func() { close(release) }) // runs before the server closes
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()

@@ -25,6 +25,9 @@
 //     package kvv2test, which speaks the KV v2 HTTP API (data, metadata,
 //     options.cas and its error, X-Vault-Token).
 //
+// [Open] picks the backend a [Config] names, the file backend at
+// [DefaultFilePath] when it names none.
+//
 // # Consistency
 //
 // Entries change only through [Store.Update], which runs the caller's function

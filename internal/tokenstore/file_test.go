@@ -35,7 +35,7 @@ func TestFile_processContention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testProcessContention(t, s, helperJob{Backend: "file", Path: path, Key: key})
+	testProcessContention(t, s, childJob{Backend: "file", Path: path, Key: key})
 }
 
 // TestFile_generatedKeyProcesses starts processes on a store without a key:
@@ -53,7 +53,7 @@ func TestFile_generatedKeyProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runProcesses(t, 4, helperJob{Backend: "file", Path: path, TokenURL: ts.URL, Rounds: 2})
+	runProcesses(t, 4, childJob{Backend: "file", Path: path, TokenURL: ts.URL, Rounds: 2})
 	ts.check(t, s, key, 8)
 	if after, _ := os.ReadFile(path + ".key"); string(after) != string(b) {
 		t.Error("the key file changed")

@@ -72,7 +72,7 @@ func TestPostgres_processContention(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	testProcessContention(t, s, helperJob{Backend: "postgres", Conn: conn, Schema: schema, Key: key})
+	testProcessContention(t, s, childJob{Backend: "postgres", Conn: conn, Schema: schema, Key: key})
 }
 
 // TestPostgres_concurrentCreate has stores start together on a schema that

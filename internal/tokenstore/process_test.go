@@ -12,12 +12,12 @@ import (
 	"time"
 )
 
-// helperEnv carries a helperJob to a re-executed test binary.
-const helperEnv = "OAUTH2_TOKENSTORE_TEST_HELPER"
+// childEnv carries a childJob to a re-executed test binary.
+const childEnv = "OAUTH2_TOKENSTORE_TEST_CHILD"
 
-// helperJob tells TestHelperProcess which store to open and how many
+// childJob tells TestHelperProcess which store to open and how many
 // refreshes to run against the token endpoint.
-type helperJob struct {
+type childJob struct {
 	Backend  string `json:"backend"` // file, postgres or vault
 	Path     string `json:"path,omitempty"`
 	Conn     string `json:"conn,omitempty"`
@@ -29,7 +29,7 @@ type helperJob struct {
 	Rounds   int    `json:"rounds"`
 }
 
-func (j helperJob) open(ctx context.Context) (Store, error) {
+func (j childJob) open(ctx context.Context) (Store, error) {
 	switch j.Backend {
 	case "file":
 		return NewFile(FileConfig{Path: j.Path, Key: j.Key})
@@ -45,11 +45,11 @@ func (j helperJob) open(ctx context.Context) (Store, error) {
 // that runProcesses starts from the test binary itself, so that contention
 // is tested across real OS processes, as plan and apply run.
 func TestHelperProcess(t *testing.T) {
-	raw := os.Getenv(helperEnv)
+	raw := os.Getenv(childEnv)
 	if raw == "" {
 		t.Skip("runs only as a child process of the contention tests")
 	}
-	var job helperJob
+	var job childJob
 	if err := json.Unmarshal([]byte(raw), &job); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestHelperProcess(t *testing.T) {
 
 // runProcesses runs n child processes of job at once and fails the test if
 // any of them fails.
-func runProcesses(t *testing.T, n int, job helperJob) {
+func runProcesses(t *testing.T, n int, job childJob) {
 	t.Helper()
 	raw, err := json.Marshal(job)
 	if err != nil {
@@ -79,7 +79,7 @@ func runProcesses(t *testing.T, n int, job helperJob) {
 	var wg sync.WaitGroup
 	for i := range n {
 		cmd := exec.CommandContext(ctxT(t), os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), helperEnv+"="+string(raw))
+		cmd.Env = append(os.Environ(), childEnv+"="+string(raw))
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -98,7 +98,7 @@ func runProcesses(t *testing.T, n int, job helperJob) {
 
 // testProcessContention has 8 processes refresh one entry 3 times each
 // against a server that rotates the refresh token on every use.
-func testProcessContention(t *testing.T, s Store, job helperJob) {
+func testProcessContention(t *testing.T, s Store, job childJob) {
 	ts := newRotatingServer(t, 1)
 	job.TokenURL = ts.URL
 	job.Rounds = 3

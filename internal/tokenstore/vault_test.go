@@ -43,7 +43,7 @@ func TestVault_processContention(t *testing.T) {
 	srv := kvv2test.NewServer(t, "secret")
 	key := testKey(t)
 	s := newTestVault(t, srv, VaultConfig{Key: key})
-	testProcessContention(t, s, helperJob{Backend: "vault", Addr: srv.URL, Token: srv.Token, Key: key})
+	testProcessContention(t, s, childJob{Backend: "vault", Addr: srv.URL, Token: srv.Token, Key: key})
 }
 
 func TestVault_layout(t *testing.T) {
