@@ -15,17 +15,24 @@ type AuthCodeRequest struct {
 	// AuthorizationURL is the authorization endpoint; "{tenant_id}" is
 	// replaced with TenantID.
 	AuthorizationURL string
-	TenantID         string
-	ClientID         string
-	RedirectURI      string
-	Scopes           []string
-	ScopeDelimiter   string
+	// TenantID fills "{tenant_id}" placeholders in AuthorizationURL.
+	TenantID string
+	// ClientID is sent as client_id; required (RFC 6749 §4.1.1).
+	ClientID string
+	// RedirectURI, when set, is sent as redirect_uri (RFC 6749 §3.1.2).
+	RedirectURI string
+	// Scopes are joined with ScopeDelimiter (default a space) into the scope
+	// parameter (RFC 6749 §3.3).
+	Scopes         []string
+	ScopeDelimiter string
 	// State is the opaque anti-CSRF value (RFC 6749 §10.12).
 	State string
 	// CodeVerifier, when set, adds code_challenge and
 	// code_challenge_method=S256 (RFC 7636 §4.3).
 	CodeVerifier string
-	ExtraParams  map[string]string
+	// ExtraParams are added to the URL (prompt, login_hint, …). A key that
+	// the URL already sets is an error.
+	ExtraParams map[string]string
 }
 
 // AuthCodeURL builds the URL a user opens to grant access (RFC 6749

@@ -18,10 +18,14 @@ import (
 
 // Defaults used when Options leaves a field zero.
 const (
-	DefaultTimeout      = 30 * time.Second
-	DefaultMaxRetries   = 3
+	// DefaultTimeout bounds each HTTP attempt.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxRetries is the number of retries after the first attempt.
+	DefaultMaxRetries = 3
+	// DefaultExpiryBuffer is how long a cached token must still be valid to
+	// be returned (RFC 6749 §5.1 expires_in, counted from the answer).
 	DefaultExpiryBuffer = 5 * time.Minute
-	// MaxResponseBytes caps how much of a token response is read.
+	// MaxResponseBytes caps how much of a token response is read (1 MiB).
 	MaxResponseBytes = 1 << 20
 )
 
@@ -78,8 +82,10 @@ type Client struct {
 	group       singleflight.Group
 }
 
-// New returns a Client for opts. It fails when CACertPEM holds no
-// certificate.
+// New returns a Client for opts. The HTTP transport is built once here: a
+// clone of http.DefaultTransport with the proxy from the environment, the
+// extra CA certificates and the client certificates (RFC 8705 §2 mutual TLS).
+// It fails when CACertPEM holds no certificate.
 func New(opts Options) (*Client, error) {
 	hc, err := newHTTPClient(opts)
 	if err != nil {
@@ -119,7 +125,8 @@ func (c *Client) ExpiryBuffer() time.Duration {
 }
 
 // Token returns a token for req that is valid for longer than the client's
-// expiry buffer, from the cache when it holds one.
+// expiry buffer (RFC 6749 §5.1 expires_in), from the cache when it holds one.
+// See TokenValidFor.
 func (c *Client) Token(ctx context.Context, req Request) (*Token, error) {
 	return c.TokenValidFor(ctx, req, c.ExpiryBuffer())
 }
@@ -143,8 +150,13 @@ func (c *Client) TokenValidFor(ctx context.Context, req Request, minValidity tim
 	return c.fetchShared(ctx, req, key, minValidity)
 }
 
-// Exchange always performs the token request, bypassing the cache for reading
-// (the answer is still cached). Use it to prove credentials work.
+// Exchange always performs the token request (RFC 6749 §3.2), bypassing the
+// cache for reading (the answer is still cached). Use it to prove credentials
+// work. It returns an *Error when the server refuses (RFC 6749 §5.2) or
+// answers with something that is not a token response, an
+// *AuthFallbackError when AuthAuto saw both styles refused, and otherwise an
+// error that wraps the cause (context.Canceled, a network error). No error
+// text holds a secret.
 func (c *Client) Exchange(ctx context.Context, req Request) (*Token, error) {
 	tok, err := c.exchange(ctx, &req)
 	if err != nil {
@@ -216,8 +228,9 @@ func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
 
 	styles := []AuthStyle{p.style}
 	probing := false
-	winnerKey := p.tokenURL + "\x00" + req.ClientID
+	var winnerKey string
 	if p.style == AuthAuto {
+		winnerKey = p.tokenURL + "\x00" + req.ClientID
 		switch {
 		case req.GrantType == GrantAuthorizationCode:
 			// An authorization code is single-use (RFC 6749 §4.1.2):
@@ -261,7 +274,7 @@ func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
 		}
 		return nil, err
 	}
-	panic("unreachable")
+	return nil, errors.New("oauthclient: no client authentication style to try")
 }
 
 // isClientAuthFailure reports an answer that refuses the client's
@@ -278,6 +291,7 @@ type AuthFallbackError struct {
 	Basic, Post error
 }
 
+// Error names both refusals, without secrets.
 func (e *AuthFallbackError) Error() string {
 	return "oauthclient: the token endpoint refused both client authentication styles; with HTTP Basic (client_secret_basic): " +
 		strings.TrimPrefix(e.Basic.Error(), "oauthclient: ") + "; with the secret in the body (client_secret_post): " +

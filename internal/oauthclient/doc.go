@@ -10,7 +10,33 @@
 // parses JSON and form-encoded answers, including the quirks seen in the wild
 // such as expires_in sent as a string.
 //
-// Every error and log field is scrubbed of the secrets the request carried,
-// even when the server echoes them back. The package has no Terraform
-// dependency and can be used on its own.
+// # Secrets
+//
+// Every error and log field is scrubbed of the secrets the request carried
+// (client secret, password, refresh token, authorization code, code verifier)
+// and of the tokens an answer carried, even when the server echoes them back
+// in its body, its error_description or a Location header, and also in their
+// form-encoded, path-escaped, JSON-escaped and HTTP Basic (base64) forms. Any
+// non-empty secret is scrubbed, however short; a very short secret therefore
+// makes messages harder to read, which is preferred to leaking it.
+//
+// # Transport
+//
+// Each attempt has its own timeout. Network errors, 429 and 5xx answers are
+// retried a bounded number of times with exponential backoff and jitter,
+// honouring Retry-After (RFC 9110 §10.2.3) up to 30 seconds and never past
+// the context's deadline; 4xx credential errors are never retried. A token
+// request is never redirected: it carries credentials, and a redirected POST
+// may turn into a GET without its body. Plain http is accepted only for
+// loopback hosts unless the Client allows it (RFC 6749 §3.2 requires TLS).
+// Answers are read up to MaxResponseBytes.
+//
+// # Cache
+//
+// Client.Token and Client.TokenValidFor return a cached token while it stays
+// valid for longer than the expiry buffer, keyed by a SHA-256 hash of the
+// whole request; concurrent callers for the same request share one round
+// trip. Client.Exchange always asks the server.
+//
+// The package has no Terraform dependency and can be used on its own.
 package oauthclient

@@ -27,6 +27,9 @@ type Error struct {
 // Unwrap returns the underlying cause, such as ErrBodyTooLarge, or nil.
 func (e *Error) Unwrap() error { return e.cause }
 
+// Error returns "oauthclient: token endpoint URL refused the request (status
+// N): code: description (see uri)" for an RFC 6749 §5.2 answer, and
+// "oauthclient: token endpoint URL: reason" otherwise.
 func (e *Error) Error() string {
 	if e.Code != "" {
 		s := fmt.Sprintf("oauthclient: token endpoint %s refused the request (status %d): %s", e.TokenURL, e.StatusCode, e.Code)

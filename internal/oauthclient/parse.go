@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"mime"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,9 +42,7 @@ const (
 // carried and scrubs quoted excerpts; the caller scrubs the *Error fields.
 func parseTokenResponse(status int, contentType string, body []byte, now time.Time, rd *redactor) (*Token, *Error) {
 	mt := contentType
-	if parsed, _, err := mime.ParseMediaType(contentType); err == nil {
-		mt = parsed
-	} else if i := strings.IndexByte(mt, ';'); i >= 0 {
+	if i := strings.IndexByte(mt, ';'); i >= 0 {
 		mt = mt[:i]
 	}
 	mt = strings.ToLower(strings.TrimSpace(mt))
@@ -77,9 +74,8 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 			}
 		}
 	}
-	rd.addAnswer(fields)
-
 	fail := func(reason string, quote bool) (*Token, *Error) {
+		rd.addAnswer(fields)
 		if quote && len(trimmed) > 0 {
 			reason += ": " + strconv.Quote(snippet(rd.scrub(string(trimmed))))
 		}
@@ -108,6 +104,7 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 		if !isString {
 			return fail(fmt.Sprintf("the token endpoint answered with status %d and an error that is not an RFC 6749 error code", status), true)
 		}
+		rd.addAnswer(fields)
 		return nil, &Error{
 			StatusCode:  status,
 			Code:        code,

@@ -3,7 +3,6 @@ package oauthclient
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -22,38 +21,51 @@ const redacted = "[REDACTED]"
 // escaped (a server echoing a JSON body), Go-quoted, or as the base64 of the
 // HTTP Basic credentials (RFC 6749 §2.3.1, RFC 7617). All are scrubbed.
 type redactor struct {
-	secrets []string
-	r       *strings.Replacer // built lazily, reset by add
+	// pending are raw secrets whose forms are not computed yet: a request
+	// that succeeds never needs them.
+	pending []string
+	// basicID and basicSecret give the HTTP Basic credentials.
+	basicID, basicSecret string
+	secrets              []string
+	r                    *strings.Replacer // built lazily, reset by add
 }
 
 func newRedactor(req *Request) *redactor {
-	rd := &redactor{}
+	rd := &redactor{basicID: req.ClientID, basicSecret: req.ClientSecret}
 	rd.add(req.ClientSecret, req.Password, req.RefreshToken, req.Code, req.CodeVerifier)
-	if req.ClientSecret != "" {
-		rd.addRaw(
-			base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(req.ClientID)+":"+url.QueryEscape(req.ClientSecret))),
-			base64.StdEncoding.EncodeToString([]byte(req.ClientID+":"+req.ClientSecret)),
-		)
-	}
 	return rd
 }
 
-// add registers secrets and their escaped forms.
+// add registers secrets; their escaped forms are computed on first use.
 func (rd *redactor) add(secrets ...string) {
 	for _, s := range secrets {
-		if s == "" {
-			continue
+		if s != "" {
+			rd.pending = append(rd.pending, s)
+			rd.r = nil
 		}
-		q := strconv.Quote(s)
-		rd.addRaw(s, url.QueryEscape(s), url.PathEscape(s), q[1:len(q)-1], jsonEscape(s, true), jsonEscape(s, false))
 	}
 }
 
-func (rd *redactor) addRaw(forms ...string) {
+// expand computes every form of the pending secrets.
+func (rd *redactor) expand() {
+	if rd.basicSecret != "" {
+		rd.addForm(
+			base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(rd.basicID)+":"+url.QueryEscape(rd.basicSecret))),
+			base64.StdEncoding.EncodeToString([]byte(rd.basicID+":"+rd.basicSecret)),
+		)
+		rd.basicSecret = ""
+	}
+	for _, s := range rd.pending {
+		q := strconv.Quote(s)
+		rd.addForm(s, url.QueryEscape(s), url.PathEscape(s), q[1:len(q)-1], jsonEscape(s, true), jsonEscape(s, false))
+	}
+	rd.pending = rd.pending[:0]
+}
+
+func (rd *redactor) addForm(forms ...string) {
 	for _, f := range forms {
 		if f != "" && !slices.Contains(rd.secrets, f) {
 			rd.secrets = append(rd.secrets, f)
-			rd.r = nil
 		}
 	}
 }
@@ -81,10 +93,14 @@ func jsonEscape(s string, html bool) string {
 }
 
 func (rd *redactor) scrub(s string) string {
-	if rd == nil || len(rd.secrets) == 0 || s == "" {
+	if rd == nil || s == "" {
 		return s
 	}
 	if rd.r == nil {
+		rd.expand()
+		if len(rd.secrets) == 0 {
+			return s
+		}
 		// Longest first, so a secret containing another is replaced whole.
 		sorted := slices.Clone(rd.secrets)
 		slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
@@ -119,20 +135,4 @@ func (e *scrubbedError) Unwrap() error { return e.err }
 // wrap returns an error reading msg (scrubbed) that unwraps to err.
 func (rd *redactor) wrap(msg string, err error) error {
 	return &scrubbedError{msg: rd.scrub(msg), err: err}
-}
-
-// scrubErr makes sure err's text holds no secret, keeping its chain.
-func (rd *redactor) scrubErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var e *Error
-	if errors.As(err, &e) && e == err {
-		return rd.scrubError(e)
-	}
-	msg := err.Error()
-	if s := rd.scrub(msg); s != msg {
-		return &scrubbedError{msg: s, err: err}
-	}
-	return err
 }

@@ -72,15 +72,24 @@ type Request struct {
 	// TenantID fills "{tenant_id}" placeholders in TokenURL.
 	TenantID string
 
+	// GrantType is sent as grant_type (RFC 6749 §4); required.
 	GrantType GrantType
+	// AuthStyle is how the client authenticates (RFC 6749 §2.3); empty
+	// means AuthAuto.
 	AuthStyle AuthStyle
-	Encoding  Encoding
+	// Encoding is the body encoding; empty means EncodingForm.
+	Encoding Encoding
 
+	// ClientID and ClientSecret are the client credentials (RFC 6749 §2.3.1).
+	// With AuthAuto and neither set, the request is sent as a public client.
 	ClientID     string
 	ClientSecret string
 
-	// Scopes are joined with ScopeDelimiter into the scope parameter.
-	Scopes         []string
+	// Scopes are joined with ScopeDelimiter into the scope parameter
+	// (RFC 6749 §3.3); none means no scope parameter.
+	Scopes []string
+	// ScopeDelimiter joins Scopes; empty means DefaultScopeDelimiter. Any
+	// string is allowed, e.g. "," for platforms that want commas.
 	ScopeDelimiter string
 	// Scope, when not empty, is sent verbatim as the scope parameter. It
 	// cannot be combined with Scopes.
@@ -230,12 +239,14 @@ func (r *Request) prepare() (*prepared, error) {
 
 	// Check extra parameters against the largest body this request can
 	// send: for AuthAuto that is the AuthPost variant.
-	check := p.style
-	if check == AuthAuto {
-		check = AuthPost
-	}
-	if _, err := p.params(check); err != nil {
-		return nil, err
+	if len(r.ExtraParams) > 0 {
+		check := p.style
+		if check == AuthAuto {
+			check = AuthPost
+		}
+		if _, err := p.params(check); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

@@ -224,3 +224,39 @@ func TestNew_badCACert(t *testing.T) {
 		t.Fatalf("New with a bad PEM and custom transport = nil error")
 	}
 }
+
+// TestExchange_refusedBeforeSending checks that invalid requests never
+// reach the server.
+func TestExchange_refusedBeforeSending(t *testing.T) {
+	var hits int
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		writeJSON(w, http.StatusOK, okToken)
+	})
+	c := newTestClient(t, Options{})
+	for _, req := range []Request{
+		{TokenURL: srv.URL, GrantType: GrantClientCredentials, ClientID: "id", ClientSecret: "secret", ExtraParams: map[string]string{"client_id": "other"}},
+		{TokenURL: srv.URL, GrantType: GrantPassword, AuthStyle: AuthNone, Encoding: EncodingJSON, Username: "u", Password: "p", ExtraParams: map[string]string{"username": "x"}},
+		{TokenURL: srv.URL + "/{tenant_id}", GrantType: GrantClientCredentials, ClientID: "id"},
+	} {
+		_, err := c.Exchange(context.Background(), req)
+		if err == nil {
+			t.Errorf("Exchange(%+v) succeeded, want an error", req.ExtraParams)
+		}
+	}
+	if hits != 0 {
+		t.Errorf("server saw %d requests, want 0", hits)
+	}
+}
+
+func TestExchange_htmlAnswer(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<!doctype html><html><body>Sign in</body></html>"))
+	})
+	_, err := newTestClient(t, Options{}).Exchange(context.Background(), Request{TokenURL: srv.URL, GrantType: GrantClientCredentials, ClientID: "id", ClientSecret: "secret"})
+	want := "oauthclient: token endpoint " + srv.URL + ": the token endpoint answered with HTML (status 200), not a token response"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+}

@@ -5,8 +5,10 @@ import "time"
 // timeNow is the clock used for expiry; tests replace it.
 var timeNow = time.Now
 
-// Token is a successful access token response (RFC 6749 §5.1).
+// Token is a successful access token response (RFC 6749 §5.1). A Token
+// returned from the cache is shared: treat it as read-only.
 type Token struct {
+	// AccessToken is the access_token the server issued.
 	AccessToken string
 	// TokenType is as the server sent it; empty when it sent none.
 	TokenType string
@@ -16,17 +18,20 @@ type Token struct {
 	// RefreshTokenRotated is true when the server issued a refresh token
 	// different from the one presented, so the caller must persist it.
 	RefreshTokenRotated bool
-	IDToken             string
+	// IDToken is the OpenID Connect id_token, when the server sent one.
+	IDToken string
 	// Scope is the granted scope as sent, empty when the server sent none
 	// (RFC 6749 §5.1: then it equals the requested scope).
 	Scope string
 	// ExpiresIn is the lifetime the server announced, in seconds; zero with
-	// ExpiryKnown false when it announced none.
+	// ExpiryKnown false when it announced none (or announced 0, which some
+	// servers use for "does not expire").
 	ExpiresIn int64
 	// Expiry is the absolute expiry computed when the answer arrived; zero
 	// when unknown.
 	Expiry time.Time
-	// Raw holds every field of the answer, including non-standard ones.
+	// Raw holds every field of the answer, including non-standard ones. JSON
+	// numbers are json.Number; form-encoded values are strings.
 	Raw map[string]any
 }
 

@@ -57,12 +57,22 @@ func New(version string) func() provider.Provider {
 
 type oauth2Provider struct {
 	version string
+	// now is the clock deciding whether a stored token is fresh; nil means
+	// time.Now. Tests set it to move past a token's expiry.
+	now func() time.Time
+	// stores keeps the token stores this provider opened.
+	stores storeCache
 }
 
 // providerData is what Configure hands to every resource and ephemeral
-// resource: one client, so its token cache and transport are shared.
+// resource: one client, so its token cache and transport are shared, and
+// the token store when one is configured.
 type providerData struct {
 	client *oauthclient.Client
+	// store is nil without a token_store block: tokens then live in the
+	// client's memory only.
+	store *tokenStore
+	now   func() time.Time
 }
 
 type providerModel struct {
@@ -71,6 +81,7 @@ type providerModel struct {
 	MaxRetries        types.Int64  `tfsdk:"max_retries"`
 	CACertPEM         types.String `tfsdk:"ca_cert_pem"`
 	AllowInsecureHTTP types.Bool   `tfsdk:"allow_insecure_http"`
+	TokenStore        types.Object `tfsdk:"token_store"`
 }
 
 func (p *oauth2Provider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -83,7 +94,7 @@ func (p *oauth2Provider) Schema(_ context.Context, _ provider.SchemaRequest, res
 		MarkdownDescription: "The `oauth2` provider proves OAuth 2.0 credentials work by requesting a real token " +
 			"at apply time, and hands fresh access tokens to other providers through an ephemeral resource, " +
 			"without ever writing a token to plan or state. Every attribute is optional and falls back to an " +
-			"`OAUTH2_*` environment variable.",
+			"environment variable. With `token_store`, tokens are kept between runs.",
 		Attributes: map[string]schema.Attribute{
 			// Optional
 			"expiry_buffer": schema.StringAttribute{
@@ -117,6 +128,7 @@ func (p *oauth2Provider) Schema(_ context.Context, _ provider.SchemaRequest, res
 					envAllowInsecureHTTP + "` environment variable.",
 				Optional: true,
 			},
+			"token_store": tokenStoreAttribute(),
 		},
 	}
 }
@@ -143,17 +155,45 @@ func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
+	settings, diags := tokenStoreSettingsFrom(ctx, config.TokenStore, os.Getenv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var store *tokenStore
+	if settings != nil {
+		store, err = p.stores.open(ctx, *settings)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("token_store").AtName(settings.backend),
+				"Unable to Open OAuth2 Token Store", tokenStoreOpenErrorDetail(settings.backend, err))
+			return
+		}
+	}
+
 	tflog.Debug(ctx, "configured oauth2 provider", map[string]any{
 		"expiry_buffer":       client.ExpiryBuffer().String(),
 		"request_timeout":     opts.Timeout.String(),
 		"max_retries":         max(opts.MaxRetries, 0),
 		"ca_cert_pem_set":     opts.CACertPEM != "",
 		"allow_insecure_http": opts.AllowInsecureHTTP,
+		"token_store":         storeBackend(store),
 	})
 
-	data := &providerData{client: client}
+	now := p.now
+	if now == nil {
+		now = time.Now
+	}
+	data := &providerData{client: client, store: store, now: now}
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
+}
+
+// storeBackend names the configured backend for logs, "none" without one.
+func storeBackend(s *tokenStore) string {
+	if s == nil {
+		return "none"
+	}
+	return s.backend
 }
 
 // clientOptions resolves the provider settings, each from its attribute,

@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
 )
 
 // Values of the status attribute of oauth2_connection.
@@ -183,7 +184,9 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	}
 	attrs["obtained_refresh_token"] = schema.StringAttribute{
 		MarkdownDescription: "For the `authorization_code` grant: the refresh token the server issued with the code " +
-			"exchange, for use with the `refresh_token` grant.",
+			"exchange, for use with the `refresh_token` grant. Null when the provider has a `token_store`: the tokens " +
+			"are kept there instead, and an `oauth2_access_token` with `connection_id` set to this connection's `id` " +
+			"uses them.",
 		Computed:      true,
 		Sensitive:     true,
 		PlanModifiers: validationOutput,
@@ -329,7 +332,26 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	// Nothing exists outside state; removing it from state is enough.
+	// Outside state, only the token store entry of an authorized
+	// connection exists.
+	if r.data != nil && r.data.store != nil {
+		var state connectionResourceModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		if state.GrantType.ValueString() == string(oauthclient.GrantAuthorizationCode) && !state.ID.IsNull() {
+			store := r.data.store
+			if err := store.Delete(ctx, connectionEntryKey(state.ID.ValueString())); err != nil {
+				// The connection is gone either way; an entry left behind
+				// is encrypted and named by a random id.
+				resp.Diagnostics.AddWarning("Unable to Delete OAuth2 Token Store Entry",
+					fmt.Sprintf("Connection %q was removed from state, but its tokens could not be deleted from the %s "+
+						"token store. They stay encrypted there; revoke the grant at the authorization server if it "+
+						"must end.\n\nError: %s", state.Label.ValueString(), store.backend, err))
+			}
+		}
+	}
 	tflog.Debug(ctx, "removed oauth2 connection from state")
 }
 
@@ -453,7 +475,24 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 		plan.Status = types.StringValue(statusAuthorized)
 		plan.setTokenOutputs(tok, requested, timeNow())
 		plan.ObtainedRefreshToken = types.StringNull()
-		if tok.RefreshToken != "" {
+		if store := r.data.store; store != nil {
+			// The tokens go to the store, named by the connection's id;
+			// state keeps only that id. A code exchange starts a new grant,
+			// so whatever the entry held before is replaced.
+			entry := entryFromToken(tok, requested, r.data.now())
+			_, err := store.Update(ctx, connectionEntryKey(plan.ID.ValueString()), func(context.Context, *tokenstore.Entry) (*tokenstore.Entry, error) {
+				return entry, nil
+			})
+			if err != nil {
+				diags.AddError("Unable to Save OAuth2 Token",
+					fmt.Sprintf("The authorization code of connection %q was exchanged, but the %s token store could not "+
+						"save the tokens, so nothing was saved. The code is spent: open authorization_request_url again, "+
+						"then give the new code in authorization_code_wo and bump authorization_code_wo_version once the "+
+						"token store is reachable and writable.\n\nError: %s", plan.Label.ValueString(), store.backend, err))
+				return diags
+			}
+			tflog.Info(ctx, "oauth2 tokens saved in the token store", map[string]any{"token_store": store.backend})
+		} else if tok.RefreshToken != "" {
 			plan.ObtainedRefreshToken = types.StringValue(tok.RefreshToken)
 		}
 		plan.AuthorizationRequestURL = types.StringNull()

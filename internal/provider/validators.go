@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 )
 
 var _ validator.String = durationValidator{}
@@ -61,11 +64,15 @@ var (
 
 // requiredWhenValidator requires, when attribute when has one of values
 // (whenDefault standing in for null), that at least one of anyOf is set.
+// When defaultIfSet names an attribute that is set, a null when stands for
+// defaultIfSetValue instead of whenDefault.
 type requiredWhenValidator struct {
-	when        string
-	whenDefault string
-	values      []string
-	anyOf       []string
+	when              string
+	whenDefault       string
+	defaultIfSet      string
+	defaultIfSetValue string
+	values            []string
+	anyOf             []string
 }
 
 func (v requiredWhenValidator) Description(context.Context) string {
@@ -94,6 +101,16 @@ func (v requiredWhenValidator) validate(ctx context.Context, config tfsdk.Config
 	value := when.ValueString()
 	if when.IsNull() {
 		value = v.whenDefault
+		if v.defaultIfSet != "" {
+			var other types.String
+			diags.Append(config.GetAttribute(ctx, path.Root(v.defaultIfSet), &other)...)
+			if diags.HasError() {
+				return diags
+			}
+			if !other.IsNull() {
+				value = v.defaultIfSetValue
+			}
+		}
 	}
 	matched := false
 	for _, want := range v.values {
@@ -198,6 +215,63 @@ func connectionRules(withWriteOnly bool) []settingsRule {
 		},
 		tenantPlaceholderValidator{},
 	}
+}
+
+// withConnectionID adapts the grant rules of the ephemeral resource to its
+// connection_id: with it, grant_type defaults to refresh_token, and the
+// stored refresh token stands in for the refresh_token attribute.
+func withConnectionID(rules []settingsRule) []settingsRule {
+	out := make([]settingsRule, 0, len(rules))
+	for _, r := range rules {
+		if rw, ok := r.(requiredWhenValidator); ok && rw.when == "grant_type" {
+			rw.defaultIfSet = "connection_id"
+			rw.defaultIfSetValue = string(oauthclient.GrantRefreshToken)
+			if slices.Contains(rw.values, string(oauthclient.GrantRefreshToken)) && slices.Contains(rw.anyOf, "refresh_token") {
+				rw.anyOf = append(slices.Clone(rw.anyOf), "connection_id")
+			}
+			r = rw
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+var _ settingsRule = connectionIDGrantValidator{}
+
+// connectionIDGrantValidator rejects a grant_type other than refresh_token
+// together with connection_id, whose stored refresh token is only usable by
+// that grant.
+type connectionIDGrantValidator struct{}
+
+func (v connectionIDGrantValidator) Description(context.Context) string {
+	return "with connection_id, grant_type must be refresh_token or unset"
+}
+
+func (v connectionIDGrantValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v connectionIDGrantValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
+}
+
+func (v connectionIDGrantValidator) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
+}
+
+func (v connectionIDGrantValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
+	var id, grant types.String
+	diags := config.GetAttribute(ctx, path.Root("connection_id"), &id)
+	diags.Append(config.GetAttribute(ctx, path.Root("grant_type"), &grant)...)
+	if diags.HasError() || id.IsNull() || grant.IsNull() || grant.IsUnknown() {
+		return diags
+	}
+	if g := grant.ValueString(); g != string(oauthclient.GrantRefreshToken) {
+		diags.AddAttributeError(path.Root("grant_type"), "Unsupported Setting",
+			fmt.Sprintf("grant_type = %q cannot be used with connection_id: the connection's stored refresh token is "+
+				"presented with the refresh_token grant. Remove grant_type or set it to \"refresh_token\".", g))
+	}
+	return diags
 }
 
 // writeOnlyConflicts forbids giving a secret both as the sensitive

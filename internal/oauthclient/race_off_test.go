@@ -1,0 +1,5 @@
+//go:build !race
+
+package oauthclient
+
+const raceEnabled = false
