@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -964,3 +965,90 @@ func TestProviderSchemaDescriptions(t *testing.T) {
 		t.Errorf("the vault backend's description does not say how it is tested")
 	}
 }
+
+// failingStore runs the update function, as a store does, then fails to
+// save what it returned.
+type failingStore struct {
+	tokenstore.Store
+	current *tokenstore.Entry
+	calls   int
+}
+
+func (s *failingStore) Update(ctx context.Context, _ tokenstore.Key, fn tokenstore.UpdateFunc) (*tokenstore.Entry, error) {
+	s.calls++
+	if _, err := fn(ctx, s.current); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("tokenstore: writing the token store file: disk full")
+}
+
+// TestStoredTokenSaveFailure proves that a token whose entry could not be
+// saved is not handed out, and that a fresh stored token needs no request.
+func TestStoredTokenSaveFailure(t *testing.T) {
+	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		return issue("at-unsaved", 3600, map[string]any{"refresh_token": "rt-rotated"})
+	})
+	client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := oauthclient.Request{
+		TokenURL: server.URL(), GrantType: oauthclient.GrantRefreshToken, ClientID: "c", RefreshToken: "rt-configured",
+	}
+
+	fs := &failingStore{current: &tokenstore.Entry{RefreshToken: "rt-stored"}}
+	e := &accessTokenEphemeralResource{data: &providerData{
+		client: client, now: time.Now, store: &tokenStore{Store: fs, backend: backendFile, nameKey: entryNameKey("")},
+	}}
+	var diags diag.Diagnostics
+	if tok := e.storedToken(context.Background(), req, "", time.Minute, &diags); tok != nil {
+		t.Errorf("a token was handed out although it could not be saved")
+	}
+	if !diags.HasError() || diags[0].Summary() != "Unable to Save OAuth2 Token" ||
+		!strings.HasSuffix(diags[0].Detail(), "Error: tokenstore: writing the token store file: disk full") {
+		t.Errorf("diagnostics: got %v, want Unable to Save OAuth2 Token ending with the store's error", diags)
+	}
+	if got := server.Last().Params["refresh_token"]; got != "rt-stored" {
+		t.Errorf("refresh token presented: got %q, want the stored one", got)
+	}
+	for _, d := range diags {
+		for _, s := range []string{"at-unsaved", "rt-rotated", "rt-stored", "rt-configured"} {
+			if strings.Contains(d.Detail(), s) {
+				t.Errorf("the diagnostic holds a token")
+			}
+		}
+	}
+
+	// A fresh stored token is returned as it is, without any request.
+	fs.current = &tokenstore.Entry{AccessToken: "at-stored", RefreshToken: "rt-stored", Expiry: time.Now().Add(time.Hour)}
+	n := server.Count()
+	diags = nil
+	// The failing store fails even when nothing changes; a real one
+	// returns current, so use a store that does.
+	e.data.store.Store = freshStore{fs.current}
+	tok := e.storedToken(context.Background(), req, "", time.Minute, &diags)
+	if diags.HasError() || tok == nil || tok.AccessToken != "at-stored" {
+		t.Fatalf("fresh entry: got %v, %v", tok, diags)
+	}
+	if server.Count() != n {
+		t.Errorf("a fresh stored token caused a request")
+	}
+}
+
+// freshStore holds one entry and saves nothing, like a store whose update
+// function left the entry as it was.
+type freshStore struct{ e *tokenstore.Entry }
+
+func (s freshStore) Update(ctx context.Context, _ tokenstore.Key, fn tokenstore.UpdateFunc) (*tokenstore.Entry, error) {
+	next, err := fn(ctx, s.e)
+	if err != nil {
+		return nil, err
+	}
+	if next != s.e {
+		return nil, fmt.Errorf("unexpected new entry")
+	}
+	return s.e, nil
+}
+func (s freshStore) Get(context.Context, tokenstore.Key) (*tokenstore.Entry, error) { return s.e, nil }
+func (s freshStore) Delete(context.Context, tokenstore.Key) error                   { return nil }
+func (s freshStore) Close() error                                                   { return nil }
