@@ -55,7 +55,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	b.report.header(ctx, cfg, b.env)
-	steps := []func(context.Context) error{b.connections, b.ephemeralTokens, b.startup}
+	steps := []func(context.Context) error{b.connections, b.ephemeralTokens, b.storedTokens, b.startup}
 	if !cfg.skipMicro {
 		steps = append(steps, b.micro)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -153,8 +154,16 @@ func (b *bench) curlLoop(ctx context.Context, n int) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-func (b *bench) ephemeralHCL(m int) string {
-	return providerBlock + fmt.Sprintf(`
+func (b *bench) ephemeralHCL(m int, storePath string) string {
+	provider := providerBlock
+	if storePath != "" {
+		provider = strings.Replace(providerBlock, `provider "oauth2" {}`, fmt.Sprintf(`provider "oauth2" {
+  token_store = {
+    file = { path = %q }
+  }
+}`, storePath), 1)
+	}
+	return provider + fmt.Sprintf(`
 ephemeral "oauth2_access_token" "bench" {
   count         = %d
   token_url     = %q
@@ -199,10 +208,41 @@ func (b *bench) ephemeralTokens(ctx context.Context) error {
 	return nil
 }
 
+// storedTokens is scenario 2b: with the file token store, the first run
+// fills the store and every later plan and apply should find a fresh token
+// there and make no request at all.
+func (b *bench) storedTokens(ctx context.Context) error {
+	t := b.report.table("2b. Plan and apply with a token store (file backend)",
+		fmt.Sprintf("One ephemeral token; the first plan fills the store, then %d plan+apply runs follow. "+
+			"Token requests counted by the server; target 0 after the first run.", b.cfg.runs),
+		"run", "requests in plan", "requests in apply", "plan", "apply")
+	dir, err := b.dir("stored", b.ephemeralHCL(1, filepath.Join(b.work, "stored-tokens")))
+	if err != nil {
+		return err
+	}
+	for i := range b.cfg.runs + 1 {
+		resetState(dir)
+		p, err := b.tofu(ctx, dir, b.oauth2, "plan", "-input=false")
+		if err != nil {
+			return err
+		}
+		a, err := b.tofu(ctx, dir, b.oauth2, "apply", "-auto-approve", "-input=false")
+		if err != nil {
+			return err
+		}
+		name := strconv.Itoa(i + 1)
+		if i == 0 {
+			name += " (empty store)"
+		}
+		t.row(name, strconv.FormatInt(p.requests, 10), strconv.FormatInt(a.requests, 10), seconds(p.wall), seconds(a.wall))
+	}
+	return nil
+}
+
 type planApply struct{ plan, apply result }
 
 func (b *bench) ephemeralRun(ctx context.Context, m int) (planApply, error) {
-	dir, err := b.dir(fmt.Sprintf("ephemeral-%d", m), b.ephemeralHCL(m))
+	dir, err := b.dir(fmt.Sprintf("ephemeral-%d", m), b.ephemeralHCL(m, ""))
 	if err != nil {
 		return planApply{}, err
 	}
