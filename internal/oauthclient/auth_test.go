@@ -197,3 +197,34 @@ func TestExchange_basicEscapesCredentials(t *testing.T) {
 		t.Errorf("Authorization = %q, want %q", got.auth, want)
 	}
 }
+
+// Some servers answer a bad grant with 401. That refuses the grant, not the
+// client's authentication, so auto must not present the grant a second time.
+func TestExchange_autoDoesNotFallBackOnGrantError(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		status   int
+		body     string
+		requests int32
+	}{
+		{"invalid_grant 401", http.StatusUnauthorized, `{"error":"invalid_grant"}`, 1},
+		{"invalid_grant 400", http.StatusBadRequest, `{"error":"invalid_grant"}`, 1},
+		{"bare 401", http.StatusUnauthorized, `{}`, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				writeJSON(w, tc.status, tc.body)
+			})
+			c := newTestClient(t, Options{})
+			req := Request{TokenURL: srv.URL, GrantType: GrantPassword, ClientID: "id", ClientSecret: "secret", Username: "u", Password: "p"}
+			if _, err := c.Exchange(context.Background(), req); err == nil {
+				t.Fatal("Exchange succeeded, want an error")
+			}
+			if got := n.Load(); got != tc.requests {
+				t.Errorf("server saw %d requests, want %d", got, tc.requests)
+			}
+		})
+	}
+}

@@ -278,10 +278,16 @@ func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
 }
 
 // isClientAuthFailure reports an answer that refuses the client's
-// authentication (RFC 6749 §5.2 invalid_client, or 401).
+// authentication: RFC 6749 §5.2 invalid_client, or a 401 that names no error.
+// A 401 naming another error (some servers answer invalid_grant with 401) is
+// about the grant, and presenting the same grant again in the body would only
+// spend it twice.
 func isClientAuthFailure(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && (e.StatusCode == http.StatusUnauthorized || e.Code == "invalid_client")
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code == "invalid_client" || (e.StatusCode == http.StatusUnauthorized && e.Code == "")
 }
 
 // AuthFallbackError is returned when AuthAuto tried HTTP Basic and then the
