@@ -39,8 +39,8 @@ type config struct {
 func main() {
 	// A provider process started by the CLI through the RSS wrapper lands
 	// here first: it runs the real provider and records its peak memory.
-	if real := os.Getenv(envWrapReal); real != "" {
-		os.Exit(runWrapped(real))
+	if binPath := os.Getenv(envWrapReal); binPath != "" {
+		os.Exit(runWrapped(binPath))
 	}
 
 	var cfg config

@@ -82,7 +82,7 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.oauth2 = filepath.Join(b.work, "real", "terraform-provider-oauth2")
+	b.oauth2 = filepath.Join(b.work, "provider", "terraform-provider-oauth2")
 	logf("building the provider")
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", b.oauth2, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -150,13 +150,13 @@ type result struct {
 	requests int64
 }
 
-// tofu runs the CLI in dir with the wrapper pointed at real, and returns how
+// tofu runs the CLI in dir with the wrapper pointed at binPath, and returns how
 // long it took, the providers' peak RSS and the token requests it caused.
-func (b *bench) tofu(ctx context.Context, dir, real string, args ...string) (result, error) {
+func (b *bench) tofu(ctx context.Context, dir, binPath string, args ...string) (result, error) {
 	peakRSS(b.rssDir)
 	before := b.srv.Stats().TokenRequests
 	cmd := exec.CommandContext(ctx, b.cfg.tofu, append([]string{"-chdir=" + dir}, args...)...)
-	cmd.Env = append(b.env, envWrapReal+"="+real)
+	cmd.Env = append(b.env, envWrapReal+"="+binPath)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()

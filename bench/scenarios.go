@@ -319,10 +319,10 @@ func (b *bench) startup(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) schemaTime(ctx context.Context, dir, real string) (time.Duration, error) {
+func (b *bench) schemaTime(ctx context.Context, dir, binPath string) (time.Duration, error) {
 	var walls []time.Duration
 	for range max(b.cfg.runs, 5) {
-		r, err := b.tofu(ctx, dir, real, "providers", "schema", "-json")
+		r, err := b.tofu(ctx, dir, binPath, "providers", "schema", "-json")
 		if err != nil {
 			return 0, err
 		}

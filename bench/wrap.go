@@ -20,12 +20,12 @@ const (
 	envWrapRSS  = "OAUTH2_BENCH_WRAP_RSS_DIR"
 )
 
-func runWrapped(real string) int {
-	cmd := exec.Command(real, os.Args[1:]...)
+func runWrapped(binPath string) int {
+	cmd := exec.Command(binPath, os.Args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = os.Environ()
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "bench wrapper: start %s: %v\n", real, err)
+		fmt.Fprintf(os.Stderr, "bench wrapper: start %s: %v\n", binPath, err)
 		return 1
 	}
 	sigs := make(chan os.Signal, 1)

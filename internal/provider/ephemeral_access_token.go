@@ -78,11 +78,14 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 		Validators: []validator.String{durationValidator{}},
 	}
 	attrs["connection_id"] = schema.StringAttribute{
-		MarkdownDescription: "The `id` of an `oauth2_connection` with the `authorization_code` grant whose refresh token " +
-			"the provider's `token_store` holds. The token is obtained with the `refresh_token` grant from that stored " +
-			"refresh token, and a refresh token the server rotates is written back to the same entry. `token_url`, " +
-			"`client_id` and the client secret are still needed to refresh; `grant_type` defaults to " +
-			"`refresh_token` and `refresh_token` is not given. Needs a provider `token_store`.",
+		MarkdownDescription: "The `id` of an `oauth2_connection` whose newest refresh token the provider's " +
+			"`token_store` holds: one with the `refresh_token` grant, or with the `authorization_code` or `password` " +
+			"grant when the server issued a refresh token. The connection's stored access token is handed out while " +
+			"it is fresh; otherwise a token is obtained with the `refresh_token` grant from the stored refresh token, " +
+			"and a refresh token the server rotates is written back to the same entry, where the connection's next " +
+			"validation finds it. `token_url`, `client_id` and the client secret are still needed to refresh; " +
+			"`grant_type` defaults to `refresh_token` and `refresh_token` is not given. Needs a provider `token_store`, " +
+			"the same one the connection was applied with.",
 		Optional: true,
 	}
 	// scopes is both what is requested and, after opening, what was granted.
@@ -322,7 +325,8 @@ func (e *accessTokenEphemeralResource) storedToken(ctx context.Context, tokenReq
 	case errors.Is(err, errNoStoredRefreshToken):
 		diags.AddAttributeError(path.Root("connection_id"), "Unable to Obtain OAuth2 Access Token",
 			fmt.Sprintf("The %s token store holds no refresh token for connection %q. Apply that oauth2_connection "+
-				"with its authorization code (authorization_code_wo) using the same token_store, and check that "+
+				"using the same token_store (an authorization_code connection with its authorization code in "+
+				"authorization_code_wo; a refresh_token or password connection with validate = true), and check that "+
 				"connection_id is its id.\n\nError: %s", store.backend, connectionID, err))
 		return nil
 	case err != nil && requests > 0:

@@ -473,11 +473,32 @@ func accessTokenEntryKey(req oauthclient.Request, nameKey []byte) tokenstore.Key
 	return tokenstore.KeyFor(parts...)
 }
 
-// connectionEntryKey names the store entry holding the tokens an
-// oauth2_connection obtained with an authorization code. The connection's
-// id is random and not secret.
+// connectionEntryKey names the store entry holding the newest tokens of an
+// oauth2_connection: those of its authorization code exchange or password
+// grant when the server issued a refresh token, and for the refresh_token
+// grant the newest refresh token in the chain that started from the
+// configured one. The connection's id is random and not secret.
 func connectionEntryKey(id string) tokenstore.Key {
 	return tokenstore.KeyFor("connection", id)
+}
+
+// refreshTokenSeedDomain separates the seed HMAC from the entry-name HMAC,
+// which uses the same key.
+const refreshTokenSeedDomain = "oauth2-tf connection refresh token seed v1"
+
+// refreshTokenSeed identifies the configured refresh token a connection's
+// store entry was seeded from, so that a newly configured one is told apart
+// from the one the stored chain descends from. It is kept in the resource's
+// private state, which is written to the state file: like the entry names
+// (see accessTokenEntryKey), it is an HMAC keyed with a key derived from the
+// store's encryption key, so whoever reads the state can neither recover
+// the token nor test a guess of it.
+func refreshTokenSeed(refreshToken string, nameKey []byte) string {
+	mac := hmac.New(sha256.New, nameKey)
+	mac.Write([]byte(refreshTokenSeedDomain))
+	mac.Write([]byte{0})
+	mac.Write([]byte(refreshToken))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // tokenStoreOpenErrorDetail explains a store that could not be opened,

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -561,6 +562,238 @@ resource "echo" "test" {}
 	}
 }
 
+// TestAccTokenStore_refreshTokenConnection validates a refresh_token
+// connection with a token store against a server that rotates refresh
+// tokens and revokes the grant when a retired one comes back. Every
+// validation refreshes once, presenting the successor of the one before; an
+// access token with connection_id refreshes from the same entry, and the
+// next validation continues from what it stored; a newly configured refresh
+// token starts the chain over.
+func TestAccTokenStore_refreshTokenConnection(t *testing.T) {
+	clock := &testClock{}
+	server := newStoreTokenServer(t, clock)
+	storePath := filepath.Join(t.TempDir(), "tokens.json")
+	key := testStoreKey(t)
+	seed := server.IssueRefreshToken(storeClientID, "alice", "read write")
+	configured := seed
+	vars := config.Variables{"refresh_token": lazyString{&configured}}
+
+	connection := func(label, scopes string, version int) string {
+		return fmt.Sprintf(`
+variable "refresh_token" {
+  type      = string
+  sensitive = true
+}
+
+provider "oauth2" {
+  token_store = {
+    file = {
+      path = %[1]q
+      key  = %[2]q
+    }
+  }
+}
+
+resource "oauth2_connection" "test" {
+  label                    = %[3]q
+  grant_type               = "refresh_token"
+  token_url                = %[4]q
+  client_id                = %[5]q
+  client_secret            = %[6]q
+  refresh_token_wo         = var.refresh_token
+  refresh_token_wo_version = %[7]d
+  scopes                   = %[8]s
+}
+`, storePath, key, label, server.TokenURL(), storeClientID, storeClientSecret, version, scopes)
+	}
+	ephemeral := fmt.Sprintf(`
+ephemeral "oauth2_access_token" "test" {
+  connection_id = oauth2_connection.test.id
+  token_url     = oauth2_connection.test.token_url
+  client_id     = oauth2_connection.test.client_id
+  client_secret = %[1]q
+  scopes        = ["read"]
+}
+
+provider "echo" {
+  data = ephemeral.oauth2_access_token.test
+}
+
+resource "echo" "test" {}
+`, storeClientSecret)
+
+	openStore := func() tokenstore.Store {
+		s, err := tokenstore.NewFile(tokenstore.FileConfig{Path: storePath, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	var connectionID string
+	// chain checks that n refresh tokens were presented in all, that the
+	// last one was want(issued), that the server refused none, and that the
+	// connection's entry holds the newest refresh token issued.
+	chain := func(n int, want func(issued []string) string) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			connectionID = s.RootModule().Resources["oauth2_connection.test"].Primary.Attributes["id"]
+			st := server.Stats()
+			if st.InvalidGrants != 0 || st.FamiliesRevoked != 0 {
+				return fmt.Errorf("invalid_grant answers %d, families revoked %d; want none", st.InvalidGrants, st.FamiliesRevoked)
+			}
+			presented, issued := server.refreshTokens()
+			if len(presented) != n || len(issued) != n {
+				return fmt.Errorf("refresh tokens presented %d, issued %d; want %d each (one refresh per validation)", len(presented), len(issued), n)
+			}
+			if presented[n-1] != want(issued) {
+				return fmt.Errorf("refresh %d did not present the expected refresh token", n)
+			}
+			e, err := openStore().Get(context.Background(), connectionEntryKey(connectionID))
+			if err != nil || e == nil {
+				return fmt.Errorf("stored entry of the connection: %v, %v", e, err)
+			}
+			if e.RefreshToken != issued[n-1] {
+				return fmt.Errorf("the connection's entry does not hold the newest refresh token")
+			}
+			for name, r := range s.RootModule().Resources {
+				for k, v := range r.Primary.Attributes {
+					for _, rt := range append([]string{seed, configured}, issued...) {
+						if v == rt {
+							return fmt.Errorf("%s.%s holds a refresh token", name, k)
+						}
+					}
+				}
+			}
+			return nil
+		}
+	}
+	previous := func(issued []string) string { return issued[len(issued)-2] }
+	validated := []statecheck.StateCheck{
+		statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+		statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), knownvalue.Null()),
+	}
+	data := func(name string) tfjsonpath.Path { return tfjsonpath.New("data").AtMapKey(name) }
+	var handedOut string
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccStoreFactories(clock),
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{
+			{
+				Config:            connection("Rotating", `["read"]`, 1),
+				ConfigVariables:   vars,
+				Check:             chain(1, func([]string) string { return seed }),
+				ConfigStateChecks: validated,
+			},
+			{
+				// A changed scope validates again, from the stored successor.
+				Config:            connection("Rotating", `["read", "write"]`, 1),
+				ConfigVariables:   vars,
+				Check:             chain(2, previous),
+				ConfigStateChecks: validated,
+			},
+			{
+				Config:            connection("Rotating again", `["write"]`, 1),
+				ConfigVariables:   vars,
+				Check:             chain(3, previous),
+				ConfigStateChecks: validated,
+			},
+			{
+				// Two hours later the stored access token has expired: the
+				// ephemeral refreshes from the connection's entry.
+				PreConfig:       func() { clock.Advance(2 * time.Hour) },
+				Config:          connection("Rotating again", `["write"]`, 1) + ephemeral,
+				ConfigVariables: vars,
+				Check:           chain(4, previous),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.StringExact("refresh_token")),
+					statecheck.ExpectKnownValue("echo.test", data("scopes"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("read")})),
+					statecheck.ExpectKnownValue("echo.test", data("access_token"), stringValue(func(s string) error {
+						handedOut = s
+						return nil
+					})),
+				},
+			},
+			{
+				// The next validation continues from what the ephemeral stored.
+				Config:            connection("Rotating again", `["read"]`, 1),
+				ConfigVariables:   vars,
+				Check:             chain(5, previous),
+				ConfigStateChecks: validated,
+			},
+			{
+				// The same token under a new version continues the chain:
+				// the configured one was retired long ago.
+				Config:            connection("Rotating again", `["write"]`, 2),
+				ConfigVariables:   vars,
+				Check:             chain(6, previous),
+				ConfigStateChecks: validated,
+			},
+			{
+				// A newly configured refresh token starts over from it.
+				PreConfig: func() {
+					configured = server.IssueRefreshToken(storeClientID, "alice", "read write")
+				},
+				Config:            connection("Rotating again", `["write"]`, 3),
+				ConfigVariables:   vars,
+				Check:             chain(7, func([]string) string { return configured }),
+				ConfigStateChecks: validated,
+			},
+		},
+	})
+
+	if !server.apiAccepts(t, handedOut) {
+		t.Errorf("the protected resource refused the access token handed out through connection_id")
+	}
+	// Destroying the connection removed its entry.
+	if e, err := openStore().Get(context.Background(), connectionEntryKey(connectionID)); err != nil || e != nil {
+		t.Errorf("entry of the destroyed connection: %v, %v; want none", e, err)
+	}
+}
+
+// TestAccConnection_refreshTokenRotatedWithoutStore validates a
+// refresh_token connection without a token store against a server that
+// rotates refresh tokens: the successor lands in the sensitive
+// obtained_refresh_token, and a later apply that does not validate keeps it.
+func TestAccConnection_refreshTokenRotatedWithoutStore(t *testing.T) {
+	clock := &testClock{}
+	server := newStoreTokenServer(t, clock)
+	seed := server.IssueRefreshToken(storeClientID, "alice", "read")
+	cfg := func(label string) string {
+		return fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label         = %[1]q
+  grant_type    = "refresh_token"
+  token_url     = %[2]q
+  client_id     = %[3]q
+  client_secret = %[4]q
+  refresh_token = %[5]q
+}
+`, label, server.TokenURL(), storeClientID, storeClientSecret, seed)
+	}
+	successor := stringValue(func(s string) error {
+		if _, issued := server.refreshTokens(); len(issued) != 1 || s != issued[0] {
+			return fmt.Errorf("obtained_refresh_token is not the refresh token the server issued")
+		}
+		return nil
+	})
+	checks := []statecheck.StateCheck{
+		statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+		statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), successor),
+		statecheck.ExpectSensitiveValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token")),
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccStoreFactories(clock),
+		Steps: []resource.TestStep{
+			{Config: cfg("Rotating"), ConfigStateChecks: checks},
+			// A label change does not validate again.
+			{Config: cfg("Renamed"), ConfigStateChecks: checks},
+		},
+	})
+	if st := server.Stats(); st.Refreshes != 1 || st.InvalidGrants != 0 {
+		t.Errorf("refreshes %d, invalid_grant answers %d; want 1, 0", st.Refreshes, st.InvalidGrants)
+	}
+}
+
 func TestAccTokenStore_planTimeValidation(t *testing.T) {
 	dir := t.TempDir()
 	for name, tc := range map[string]struct{ hcl, want string }{
@@ -1052,3 +1285,282 @@ func (s freshStore) Update(ctx context.Context, _ tokenstore.Key, fn tokenstore.
 func (s freshStore) Get(context.Context, tokenstore.Key) (*tokenstore.Entry, error) { return s.e, nil }
 func (s freshStore) Delete(context.Context, tokenstore.Key) error                   { return nil }
 func (s freshStore) Close() error                                                   { return nil }
+
+// memStore is a token store in memory that saves what the update function
+// returns, as the real backends do.
+type memStore struct {
+	tokenstore.Store
+	mu      sync.Mutex
+	entries map[tokenstore.Key]*tokenstore.Entry
+}
+
+func (s *memStore) Update(ctx context.Context, key tokenstore.Key, fn tokenstore.UpdateFunc) (*tokenstore.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	current := s.entries[key]
+	next, err := fn(ctx, current)
+	if err != nil {
+		return nil, err
+	}
+	if next == nil || next == current {
+		return current, nil
+	}
+	saved := *next
+	saved.Revision = 1
+	if current != nil {
+		saved.Revision = current.Revision + 1
+	}
+	if s.entries == nil {
+		s.entries = map[tokenstore.Key]*tokenstore.Entry{}
+	}
+	s.entries[key] = &saved
+	return &saved, nil
+}
+
+// testPrivate is private state in memory.
+type testPrivate map[string][]byte
+
+func (p testPrivate) GetKey(_ context.Context, key string) ([]byte, diag.Diagnostics) {
+	return p[key], nil
+}
+func (p testPrivate) SetKey(_ context.Context, key string, value []byte) diag.Diagnostics {
+	p[key] = value
+	return nil
+}
+
+// testRefreshConnection is a planned refresh_token connection presenting
+// refreshToken to tokenURL.
+func testRefreshConnection(tokenURL, refreshToken string) connectionResourceModel {
+	var m connectionResourceModel
+	m.ID = types.StringValue("6f1c1f4e-2a4b-4c59-9d35-6a0c2f0d9e11")
+	m.Label = types.StringValue("Unit")
+	m.GrantType = types.StringValue(string(oauthclient.GrantRefreshToken))
+	m.TokenURL = types.StringValue(tokenURL)
+	m.ClientID = types.StringValue("client-r")
+	m.ClientSecret = types.StringValue("r-secret")
+	m.ClientAuth = types.StringValue(string(oauthclient.AuthBasic))
+	m.RefreshToken = types.StringValue(refreshToken)
+	m.Scopes = types.ListNull(types.StringType)
+	m.ExtraParams = types.MapNull(types.StringType)
+	m.Validate = types.BoolValue(true)
+	m.PKCE = types.BoolValue(true)
+	return m
+}
+
+// rotatingEndpoint accepts the refresh tokens in valid, retiring each on
+// use and issuing "<token>-next" in its place.
+func rotatingEndpoint(t *testing.T, valid ...string) *tokenEndpoint {
+	var mu sync.Mutex
+	live := map[string]bool{}
+	for _, v := range valid {
+		live[v] = true
+	}
+	return newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		mu.Lock()
+		defer mu.Unlock()
+		rt := r.Params["refresh_token"]
+		if !live[rt] {
+			return refuse(http.StatusBadRequest, "invalid_grant", "The refresh token is not valid.")
+		}
+		delete(live, rt)
+		live[rt+"-next"] = true
+		return issue("at-"+rt, 3600, map[string]any{"refresh_token": rt + "-next"})
+	})
+}
+
+// TestConnectionRefreshThroughStore checks which refresh token validation
+// presents with a token store, and what it leaves in the store and in
+// private state.
+func TestConnectionRefreshThroughStore(t *testing.T) {
+	nameKey := entryNameKey("")
+	seedOf := func(rt string) []byte {
+		b, _ := json.Marshal(refreshTokenSeedRecord{HMAC: refreshTokenSeed(rt, nameKey)})
+		return b
+	}
+	for name, tc := range map[string]struct {
+		stored   string // refresh token in the connection's entry; "" for none
+		recorded []byte // seed record in prior private state
+		valid    []string
+		want     []string // refresh tokens presented, in order
+	}{
+		"create: the configured token": {
+			valid: []string{"rt-configured"},
+			want:  []string{"rt-configured"},
+		},
+		"unchanged configuration: the stored successor": {
+			stored:   "rt-configured-next",
+			recorded: seedOf("rt-configured"),
+			valid:    []string{"rt-configured-next"},
+			want:     []string{"rt-configured-next"},
+		},
+		"new configured token: starts over": {
+			stored:   "rt-old-next",
+			recorded: seedOf("rt-old"),
+			valid:    []string{"rt-configured", "rt-old-next"},
+			want:     []string{"rt-configured"},
+		},
+		"no record: the stored one first": {
+			stored: "rt-configured-next",
+			valid:  []string{"rt-configured-next"},
+			want:   []string{"rt-configured-next"},
+		},
+		"no record, stored one refused: the configured one": {
+			stored: "rt-revoked",
+			valid:  []string{"rt-configured"},
+			want:   []string{"rt-revoked", "rt-configured"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			server := rotatingEndpoint(t, tc.valid...)
+			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := testRefreshConnection(server.URL(), "rt-configured")
+			config := plan
+			store := &memStore{}
+			key := connectionEntryKey(plan.ID.ValueString())
+			if tc.stored != "" {
+				store.entries = map[tokenstore.Key]*tokenstore.Entry{key: {RefreshToken: tc.stored, Revision: 7}}
+			}
+			prior := testPrivate{}
+			if tc.recorded != nil {
+				prior[privateKeyRefreshTokenSeed] = tc.recorded
+			}
+			private := testPrivate{}
+			r := &connectionResource{data: &providerData{
+				client: client, now: time.Now, store: &tokenStore{Store: store, backend: backendFile, nameKey: nameKey},
+			}}
+
+			diags := r.apply(context.Background(), &plan, &config, nil, prior, private)
+			if diags.HasError() || diags.WarningsCount() != 0 {
+				t.Fatalf("diagnostics: %v", diags)
+			}
+			var presented []string
+			for _, req := range server.Requests() {
+				presented = append(presented, req.Params["refresh_token"])
+			}
+			if !slices.Equal(presented, tc.want) {
+				t.Errorf("refresh tokens presented: got %q, want %q", presented, tc.want)
+			}
+			last := tc.want[len(tc.want)-1]
+			if e := store.entries[key]; e == nil || e.RefreshToken != last+"-next" || e.AccessToken != "at-"+last {
+				t.Errorf("stored entry: got %v, want the tokens issued for %q", e, last)
+			}
+			if got, want := string(private[privateKeyRefreshTokenSeed]), string(seedOf("rt-configured")); got != want {
+				t.Errorf("seed record: got %s, want %s", got, want)
+			}
+			if strings.Contains(string(private[privateKeyRefreshTokenSeed]), "rt-") {
+				t.Errorf("the seed record holds a refresh token")
+			}
+			if plan.Status.ValueString() != statusValidated || !plan.ObtainedRefreshToken.IsNull() {
+				t.Errorf("status %s, obtained_refresh_token null %v; want validated, null", plan.Status, plan.ObtainedRefreshToken.IsNull())
+			}
+		})
+	}
+}
+
+// TestConnectionRefreshThroughStoreFailures checks that validation stops
+// when the store cannot save the rotated refresh token or the server
+// refuses the stored one, without a token in any diagnostic.
+func TestConnectionRefreshThroughStoreFailures(t *testing.T) {
+	nameKey := entryNameKey("")
+	recorded, _ := json.Marshal(refreshTokenSeedRecord{HMAC: refreshTokenSeed("rt-configured", nameKey)})
+	for name, tc := range map[string]struct {
+		store   tokenstore.Store
+		valid   []string
+		summary string
+		detail  string
+	}{
+		"save fails": {
+			store:   &failingStore{current: &tokenstore.Entry{RefreshToken: "rt-stored"}},
+			valid:   []string{"rt-stored"},
+			summary: "Unable to Save OAuth2 Token",
+			detail:  "Error: tokenstore: writing the token store file: disk full",
+		},
+		"stored token refused": {
+			store: &memStore{entries: map[tokenstore.Key]*tokenstore.Entry{
+				connectionEntryKey("6f1c1f4e-2a4b-4c59-9d35-6a0c2f0d9e11"): {RefreshToken: "rt-stored"},
+			}},
+			summary: "Unable to Validate OAuth2 Connection",
+			detail:  "configure a new refresh token",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			server := rotatingEndpoint(t, tc.valid...)
+			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := testRefreshConnection(server.URL(), "rt-configured")
+			config := plan
+			private := testPrivate{}
+			r := &connectionResource{data: &providerData{
+				client: client, now: time.Now, store: &tokenStore{Store: tc.store, backend: backendFile, nameKey: nameKey},
+			}}
+			diags := r.apply(context.Background(), &plan, &config, nil, testPrivate{privateKeyRefreshTokenSeed: recorded}, private)
+			if !diags.HasError() || diags[0].Summary() != tc.summary || !strings.Contains(diags[0].Detail(), tc.detail) {
+				t.Fatalf("diagnostics: got %v, want %q mentioning %q", diags, tc.summary, tc.detail)
+			}
+			if server.Count() != 1 || server.Last().Params["refresh_token"] != "rt-stored" {
+				t.Errorf("want one request presenting the stored refresh token, got %d", server.Count())
+			}
+			if len(private) != 0 {
+				t.Errorf("private state was written although validation failed")
+			}
+			for _, d := range diags {
+				for _, s := range []string{"rt-stored", "rt-configured", "r-secret", "at-rt"} {
+					if strings.Contains(d.Detail(), s) || strings.Contains(d.Summary(), s) {
+						t.Errorf("a diagnostic holds a secret")
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestConnectionPasswordGrantKeepsRefreshToken checks that a password
+// connection validated with a token store keeps the refresh token the
+// server issued in the connection's entry, and leaves the store alone when
+// the server issued none.
+func TestConnectionPasswordGrantKeepsRefreshToken(t *testing.T) {
+	for name, tc := range map[string]struct {
+		answer tokenAnswer
+		stored string
+	}{
+		"refresh token issued": {answer: issue("at-pw", 3600, map[string]any{"refresh_token": "rt-pw"}), stored: "rt-pw"},
+		"none issued":          {answer: issue("at-pw", 3600, nil)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			server := newTokenEndpoint(t, func(recordedRequest) tokenAnswer { return tc.answer })
+			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := testRefreshConnection(server.URL(), "")
+			plan.GrantType = types.StringValue(string(oauthclient.GrantPassword))
+			plan.RefreshToken = types.StringNull()
+			plan.Username = types.StringValue("alice")
+			plan.Password = types.StringValue("alice-password")
+			config := plan
+			store := &memStore{}
+			r := &connectionResource{data: &providerData{
+				client: client, now: time.Now, store: &tokenStore{Store: store, backend: backendFile, nameKey: entryNameKey("")},
+			}}
+			diags := r.apply(context.Background(), &plan, &config, nil, nil, testPrivate{})
+			if diags.HasError() || diags.WarningsCount() != 0 {
+				t.Fatalf("diagnostics: %v", diags)
+			}
+			e := store.entries[connectionEntryKey(plan.ID.ValueString())]
+			switch {
+			case tc.stored == "" && e != nil:
+				t.Errorf("an entry was stored although the server issued no refresh token")
+			case tc.stored != "" && (e == nil || e.RefreshToken != tc.stored || e.AccessToken != "at-pw"):
+				t.Errorf("stored entry: got %v, want the issued tokens", e)
+			}
+			if !plan.ObtainedRefreshToken.IsNull() {
+				t.Errorf("obtained_refresh_token is set although the provider has a token store")
+			}
+		})
+	}
+}

@@ -41,6 +41,11 @@ const (
 // never shown in plan output or attributes.
 const privateKeyAuthorization = "authorization_request"
 
+// privateKeyRefreshTokenSeed is the private state key recording which
+// configured refresh token the connection's token store entry descends
+// from; see refreshTokenSeedRecord.
+const privateKeyRefreshTokenSeed = "refresh_token_seed"
+
 var (
 	_ resource.Resource                     = (*connectionResource)(nil)
 	_ resource.ResourceWithConfigure        = (*connectionResource)(nil)
@@ -86,6 +91,30 @@ type pendingAuthorization struct {
 	CodeVerifier string `json:"code_verifier,omitempty"`
 }
 
+// refreshTokenSeedRecord is kept in private state by a refresh_token
+// connection validated through a token store. Its HMAC names the configured
+// refresh token that the newest stored one descends from.
+//
+// A server that rotates refresh tokens retires the configured one on its
+// first use, so later validations present the stored successor instead. Yet
+// when the user configures a new refresh token, the chain must start over
+// from that one. The record tells the two apart:
+//
+//   - It is compared by value, not by refresh_token_wo_version: a changed
+//     refresh_token has no version, and a version bumped over the same token
+//     (say, after a failed apply) must not start over from a token the
+//     server already retired, which a server with reuse detection answers
+//     by revoking the whole grant (RFC 9700 §4.14.2).
+//   - It lives in private state, not in the entry: the entry is rewritten by
+//     every oauth2_access_token that refreshes through connection_id, which
+//     knows nothing of the configured token, while private state is written
+//     only by this resource and goes wherever its state goes.
+//   - It holds an HMAC keyed from the store's key (refreshTokenSeed), never
+//     the token, because state files are read by more people than the store.
+type refreshTokenSeedRecord struct {
+	HMAC string `json:"hmac"`
+}
+
 // privateGetter and privateSetter are the parts of the framework's private
 // state used here.
 type privateGetter interface {
@@ -112,6 +141,12 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	}
 
 	// Optional
+	refreshToken := attrs["refresh_token"].(schema.StringAttribute)
+	refreshToken.MarkdownDescription += refreshTokenRotationNote
+	attrs["refresh_token"] = refreshToken
+	refreshTokenWO := attrs["refresh_token_wo"].(schema.StringAttribute)
+	refreshTokenWO.MarkdownDescription += refreshTokenRotationNote
+	attrs["refresh_token_wo"] = refreshTokenWO
 	attrs["api_base_url"] = schema.StringAttribute{
 		MarkdownDescription: "The base URL of the API the tokens are for, kept for other resources to reference.",
 		Optional:            true,
@@ -183,10 +218,14 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		PlanModifiers: validationOutput,
 	}
 	attrs["obtained_refresh_token"] = schema.StringAttribute{
-		MarkdownDescription: "For the `authorization_code` grant: the refresh token the server issued with the code " +
-			"exchange, for use with the `refresh_token` grant. Null when the provider has a `token_store`: the tokens " +
-			"are kept there instead, and an `oauth2_access_token` with `connection_id` set to this connection's `id` " +
-			"uses them.",
+		MarkdownDescription: "The newest refresh token of a provider without a `token_store`. For the " +
+			"`authorization_code` grant: the refresh token the server issued with the code exchange, for use with " +
+			"the `refresh_token` grant. For the `refresh_token` grant: the new refresh token a server that rotates " +
+			"refresh tokens (RFC 9700 §4.14.2) issued at validation, when it retired the configured one; the apply " +
+			"then warns, and this value must be configured as the refresh token before the connection is validated " +
+			"again. Null otherwise, and always null when the provider has a `token_store`: the newest refresh token " +
+			"is kept there instead, and an `oauth2_access_token` with `connection_id` set to this connection's `id` " +
+			"uses it.",
 		Computed:      true,
 		Sensitive:     true,
 		PlanModifiers: validationOutput,
@@ -196,10 +235,21 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "An OAuth 2.0 client connection. Create and update prove the credentials work by " +
 			"requesting a token from `token_url`; the apply fails, and nothing is saved, when the server refuses. " +
 			"The access token itself is never stored. For the `authorization_code` grant the first apply produces " +
-			"`authorization_request_url`; a second apply with `authorization_code_wo` exchanges the code.",
+			"`authorization_request_url`; a second apply with `authorization_code_wo` exchanges the code. With a " +
+			"provider `token_store`, a connection whose grant uses or yields a refresh token keeps the newest one in " +
+			"the store, where an `oauth2_access_token` with `connection_id` finds it.",
 		Attributes: attrs,
 	}
 }
+
+// refreshTokenRotationNote explains, in the descriptions of refresh_token
+// and refresh_token_wo, what validation does with a refresh token that the
+// server rotates.
+const refreshTokenRotationNote = " Validation presents it, and a server that rotates refresh tokens (RFC 9700 " +
+	"§4.14.2) then retires it. With a provider `token_store` the connection keeps the newest refresh token in the " +
+	"store and presents that one at later validations, starting over from the configured one only when a " +
+	"different refresh token is configured; an `oauth2_access_token` with `connection_id` refreshes from the same " +
+	"entry. Without a store, the apply warns and the new refresh token is kept in `obtained_refresh_token`."
 
 func (r *connectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return append(resourceRules(connectionRules(true)),
@@ -332,15 +382,15 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	// Outside state, only the token store entry of an authorized
-	// connection exists.
+	// Outside state, only the token store entry of a connection whose grant
+	// keeps a refresh token exists.
 	if r.data != nil && r.data.store != nil {
 		var state connectionResourceModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		if state.GrantType.ValueString() == string(oauthclient.GrantAuthorizationCode) && !state.ID.IsNull() {
+		if keepsRefreshToken(oauthclient.GrantType(state.GrantType.ValueString())) && !state.ID.IsNull() {
 			store := r.data.store
 			if err := store.Delete(ctx, connectionEntryKey(state.ID.ValueString())); err != nil {
 				// The connection is gone either way; an entry left behind
@@ -391,6 +441,9 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 	if prior != nil && !validationInputsChanged(prior, plan) && prior.Status.ValueString() == statusValidated {
 		tflog.Debug(ctx, "validation inputs unchanged; keeping the previous result")
 		plan.copyOutputs(prior)
+		// Planned from state: a refresh token the server rotated while no
+		// token store was configured stays until the next validation.
+		plan.ObtainedRefreshToken = prior.ObtainedRefreshToken
 		return diags
 	}
 
@@ -402,17 +455,204 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
 	tflog.Debug(ctx, "validating oauth2 connection")
 
-	tok, err := r.data.client.Exchange(ctx, tokenReq)
-	if err != nil {
-		diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q", plan.Label.ValueString()), plan.TokenURL.ValueString(), "Nothing was saved.", err))
-		return diags
+	var tok *oauthclient.Token
+	switch store := r.data.store; {
+	case store != nil && tokenReq.GrantType == oauthclient.GrantRefreshToken:
+		tok = r.refreshThroughStore(ctx, plan, tokenReq, priorPrivate, private, &diags)
+		if diags.HasError() {
+			return diags
+		}
+		ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
+	default:
+		var err error
+		tok, err = r.data.client.Exchange(ctx, tokenReq)
+		if err != nil {
+			diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q", plan.Label.ValueString()), plan.TokenURL.ValueString(), "Nothing was saved.", err))
+			return diags
+		}
+		ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
+		switch {
+		case store != nil && keepsRefreshToken(tokenReq.GrantType) && tok.RefreshToken != "":
+			// A password grant that yields a refresh token starts a new
+			// grant: its tokens replace whatever the entry held, so that
+			// an oauth2_access_token with connection_id refreshes from it.
+			entry := entryFromToken(tok, tokenReq, r.data.now())
+			_, err := store.Update(ctx, connectionEntryKey(plan.ID.ValueString()), func(context.Context, *tokenstore.Entry) (*tokenstore.Entry, error) {
+				return entry, nil
+			})
+			if err != nil {
+				diags.AddError("Unable to Save OAuth2 Token",
+					fmt.Sprintf("Connection %q was validated, but the %s token store could not save the refresh token "+
+						"the server issued with it, so nothing was saved. Check that the token store is reachable and "+
+						"writable, then apply again.\n\nError: %s", plan.Label.ValueString(), store.backend, err))
+				return diags
+			}
+			tflog.Info(ctx, "oauth2 tokens saved in the token store", map[string]any{"token_store": store.backend})
+		case store == nil && tok.RefreshTokenRotated:
+			// The server retired the configured refresh token. Without a
+			// store the only place its successor can be kept is state.
+			plan.ObtainedRefreshToken = types.StringValue(tok.RefreshToken)
+			tflog.Warn(ctx, "the server rotated the configured refresh token")
+			diags.AddWarning("OAuth2 Refresh Token Rotated",
+				fmt.Sprintf("The token endpoint %s retired the configured refresh token of connection %q when it was "+
+					"presented, and issued a new one (refresh token rotation, RFC 9700 §4.14.2). The next validation "+
+					"of this connection would present the retired token again: it would fail with invalid_grant, and "+
+					"the server may then revoke every token of the grant. The new refresh token is kept in the "+
+					"sensitive attribute obtained_refresh_token; configure it as refresh_token_wo (bumping "+
+					"refresh_token_wo_version) or refresh_token before a setting that affects validation changes. "+
+					"A provider token_store avoids this: the connection then keeps its newest refresh token there and "+
+					"presents it on every validation.", plan.TokenURL.ValueString(), plan.Label.ValueString()))
+		}
 	}
-	ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
 	tflog.Info(ctx, "oauth2 connection validated", map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn})
 
 	plan.Status = types.StringValue(statusValidated)
 	plan.setTokenOutputs(tok, tokenReq, timeNow())
 	return diags
+}
+
+// keepsRefreshToken reports whether a connection with grant keeps its newest
+// refresh token in the provider's token store: the refresh_token grant uses
+// one, and the password and authorization_code grants may yield one.
+func keepsRefreshToken(grant oauthclient.GrantType) bool {
+	switch grant {
+	case oauthclient.GrantRefreshToken, oauthclient.GrantPassword, oauthclient.GrantAuthorizationCode:
+		return true
+	}
+	return false
+}
+
+// refreshThroughStore validates a refresh_token connection through the
+// token store, under the lock of the connection's entry: it presents the
+// newest stored refresh token, unless the configured one is new (see
+// refreshTokenSeedRecord), and saves what the server answered, a rotated
+// refresh token included, before the apply goes on. Problems are added to
+// diags, and then no token is returned.
+func (r *connectionResource) refreshThroughStore(ctx context.Context, plan *connectionResourceModel, tokenReq oauthclient.Request, priorPrivate privateGetter, private privateSetter, diags *diag.Diagnostics) *oauthclient.Token {
+	store := r.data.store
+	label := plan.Label.ValueString()
+	seed := refreshTokenSeed(tokenReq.RefreshToken, store.nameKey)
+	recorded, d := recordedRefreshTokenSeed(ctx, priorPrivate)
+	diags.Append(d...)
+	if diags.HasError() {
+		return nil
+	}
+
+	var (
+		tok             *oauthclient.Token
+		requests        int
+		presentedStored bool
+	)
+	_, err := store.Update(ctx, connectionEntryKey(plan.ID.ValueString()), func(ctx context.Context, current *tokenstore.Entry) (*tokenstore.Entry, error) {
+		// A store may run this more than once; each run decides afresh.
+		tok, presentedStored = nil, false
+		req := tokenReq
+		if current != nil && current.RefreshToken != "" && (recorded == "" || recorded == seed) {
+			ctx = maskSecrets(ctx, current.AccessToken, current.RefreshToken, current.IDToken)
+			req.RefreshToken = current.RefreshToken
+			presentedStored = req.RefreshToken != tokenReq.RefreshToken
+		}
+		tflog.Debug(ctx, "refreshing oauth2 connection through the token store", map[string]any{
+			"stored_refresh_token": presentedStored,
+			"token_store":          store.backend,
+		})
+		requests++
+		t, err := r.data.client.Exchange(ctx, req)
+		if err != nil && presentedStored && recorded == "" && isInvalidGrant(err) {
+			// Nothing says where the stored chain came from (the
+			// connection was imported, or last applied by an older
+			// provider), and the server refused it: the configured
+			// token may be a new one, so it gets its chance.
+			tflog.Warn(ctx, "stored refresh token refused; presenting the configured one")
+			req, presentedStored = tokenReq, false
+			requests++
+			t, err = r.data.client.Exchange(ctx, req)
+		}
+		if err != nil {
+			return nil, &exchangeError{err}
+		}
+		tok = t
+		return entryFromToken(t, req, r.data.now()), nil
+	})
+
+	var xe *exchangeError
+	switch {
+	case errors.As(err, &xe):
+		consequence := "Nothing was saved."
+		if presentedStored {
+			consequence += " The refresh token presented was the newest one this connection keeps in the token " +
+				"store, the successor of the configured one. If the server revoked the grant, configure a new " +
+				"refresh token (a changed refresh_token, or refresh_token_wo with a bumped refresh_token_wo_version) " +
+				"and apply again to start over from it."
+		}
+		diags.AddError("Unable to Validate OAuth2 Connection",
+			validationErrorDetail(fmt.Sprintf("connection %q", label), plan.TokenURL.ValueString(), consequence, xe.err))
+		return nil
+	case err != nil && requests > 0:
+		diags.AddError("Unable to Save OAuth2 Token",
+			fmt.Sprintf("The token endpoint %s issued a token for connection %q, but the %s token store could not save "+
+				"the refresh token that came with it, so the apply stops and nothing was saved. Check that the token "+
+				"store is reachable and writable, then apply again. If the server rotates refresh tokens, the one just "+
+				"presented is now retired and its successor is lost: configure a new refresh token (a changed "+
+				"refresh_token, or refresh_token_wo with a bumped refresh_token_wo_version) as well.\n\nError: %s",
+				plan.TokenURL.ValueString(), label, store.backend, err))
+		return nil
+	case err != nil:
+		diags.AddError("Unable to Read OAuth2 Token Store",
+			fmt.Sprintf("The %s token store could not be read or locked, so connection %q was not validated and nothing "+
+				"was saved. Check that the store is reachable and that its key is the one the entries were written "+
+				"with, then apply again.\n\nError: %s", store.backend, label, err))
+		return nil
+	case tok == nil:
+		diags.AddError("Unable to Validate OAuth2 Connection",
+			"The token store saved an entry without a token request having succeeded. This is a bug in the provider; please report it.")
+		return nil
+	}
+
+	raw, err := json.Marshal(refreshTokenSeedRecord{HMAC: seed})
+	if err != nil {
+		diags.AddError("Unable to Save OAuth2 Refresh Token Record",
+			"The record of the configured refresh token could not be encoded. This is a bug in the provider; please report it.\n\nError: "+err.Error())
+		return nil
+	}
+	diags.Append(private.SetKey(ctx, privateKeyRefreshTokenSeed, raw)...)
+	if diags.HasError() {
+		return nil
+	}
+	tflog.Info(ctx, "oauth2 refresh token saved in the token store", map[string]any{
+		"token_store": store.backend,
+		"rotated":     tok.RefreshTokenRotated,
+		"requests":    requests,
+	})
+	return tok
+}
+
+// recordedRefreshTokenSeed returns the seed HMAC kept in private state, or
+// "" when there is none: on create, after import, and for state written
+// before the record existed.
+func recordedRefreshTokenSeed(ctx context.Context, priorPrivate privateGetter) (string, diag.Diagnostics) {
+	if priorPrivate == nil {
+		return "", nil
+	}
+	raw, diags := priorPrivate.GetKey(ctx, privateKeyRefreshTokenSeed)
+	if diags.HasError() || len(raw) == 0 {
+		return "", diags
+	}
+	var rec refreshTokenSeedRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		diags.AddError("Unable to Read OAuth2 Refresh Token Record",
+			"The record of the configured refresh token this connection's stored one descends from is unreadable. "+
+				"This is a bug in the provider; please report it.\n\nError: "+err.Error())
+		return "", diags
+	}
+	return rec.HMAC, diags
+}
+
+// isInvalidGrant reports whether the server refused the grant itself (RFC
+// 6749 §5.2): for a refresh token, one it does not know, retired or revoked.
+func isInvalidGrant(err error) bool {
+	var oe *oauthclient.Error
+	return errors.As(err, &oe) && oe.Code == "invalid_grant"
 }
 
 // applyAuthorizationCode runs the two steps of the authorization code grant

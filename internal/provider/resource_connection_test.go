@@ -1,11 +1,13 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -296,6 +298,10 @@ resource "oauth2_connection" "test" {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
 				statecheck.ExpectSensitiveValue("oauth2_connection.test", tfjsonpath.New("refresh_token")),
+				// The server rotated the configured refresh token, and no
+				// token store is configured.
+				statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), knownvalue.StringExact("rt-rotated")),
+				statecheck.ExpectSensitiveValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token")),
 			},
 		}},
 	})
@@ -819,6 +825,65 @@ func TestValidationErrorDetail(t *testing.T) {
 			}
 			if !strings.HasSuffix(got, "\n\nError: "+tc.err.Error()) {
 				t.Errorf("detail does not end with the underlying error: %q", got)
+			}
+		})
+	}
+}
+
+// TestConnectionRefreshTokenRotatedWithoutStore checks the warning and
+// obtained_refresh_token of a validation whose refresh token the server
+// rotated while no token store is configured, and their absence when it
+// did not.
+func TestConnectionRefreshTokenRotatedWithoutStore(t *testing.T) {
+	for name, tc := range map[string]struct {
+		answer   tokenAnswer
+		warning  bool
+		obtained string
+	}{
+		"rotated": {
+			answer:   issue("at-unit", 3600, map[string]any{"refresh_token": "rt-successor"}),
+			warning:  true,
+			obtained: "rt-successor",
+		},
+		"kept": {answer: issue("at-unit", 3600, nil)},
+		"same one sent back": {
+			answer: issue("at-unit", 3600, map[string]any{"refresh_token": "rt-configured"}),
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			server := newTokenEndpoint(t, func(recordedRequest) tokenAnswer { return tc.answer })
+			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := testRefreshConnection(server.URL(), "rt-configured")
+			config := plan
+			r := &connectionResource{data: &providerData{client: client, now: time.Now}}
+			diags := r.apply(context.Background(), &plan, &config, nil, nil, testPrivate{})
+			if diags.HasError() {
+				t.Fatalf("diagnostics: %v", diags)
+			}
+			if got := diags.WarningsCount() == 1; got != tc.warning {
+				t.Fatalf("warning: got %v, want %v (%v)", got, tc.warning, diags)
+			}
+			if tc.warning {
+				w := diags.Warnings()[0]
+				if w.Summary() != "OAuth2 Refresh Token Rotated" {
+					t.Errorf("summary: got %q", w.Summary())
+				}
+				for _, want := range []string{"retired the configured refresh token", "obtained_refresh_token", "token_store"} {
+					if !strings.Contains(w.Detail(), want) {
+						t.Errorf("detail does not mention %q: %q", want, w.Detail())
+					}
+				}
+				for _, secret := range []string{"rt-successor", "rt-configured", "at-unit", "r-secret"} {
+					if strings.Contains(w.Detail(), secret) {
+						t.Errorf("the warning holds a secret")
+					}
+				}
+			}
+			if got := plan.ObtainedRefreshToken.ValueString(); got != tc.obtained {
+				t.Errorf("obtained_refresh_token: got %q, want %q", got, tc.obtained)
 			}
 		})
 	}
