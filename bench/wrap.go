@@ -37,10 +37,9 @@ func runWrapped(binPath string) int {
 	}()
 	err := cmd.Wait()
 	if dir := os.Getenv(envWrapRSS); dir != "" && cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			// Linux reports ru_maxrss in KiB.
+		if kib, ok := maxRSSKiB(cmd.ProcessState); ok {
 			name := filepath.Join(dir, strconv.Itoa(cmd.ProcessState.Pid()))
-			_ = os.WriteFile(name, []byte(strconv.FormatInt(ru.Maxrss, 10)), 0o600)
+			_ = os.WriteFile(name, []byte(strconv.FormatInt(kib, 10)), 0o600)
 		}
 	}
 	if err != nil {

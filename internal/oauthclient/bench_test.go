@@ -54,7 +54,7 @@ func BenchmarkFetchClientCredentials(b *testing.B) {
 
 func BenchmarkFetchClientCredentialsXOAuth2(b *testing.B) {
 	cfg := clientcredentials.Config{ClientID: "id", ClientSecret: "secret", TokenURL: benchServer(b), Scopes: []string{"api"}, AuthStyle: oauth2.AuthStyleInHeader}
-	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	hc := &http.Client{Transport: defaultTransport(b).Clone()}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	b.ReportAllocs()
 	for b.Loop() {

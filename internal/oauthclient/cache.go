@@ -22,12 +22,17 @@ type keyScratch struct {
 	keys []string
 }
 
-var keyScratchPool = sync.Pool{New: func() any { return &keyScratch{buf: make([]byte, 0, 512)} }}
+func newKeyScratch() *keyScratch { return &keyScratch{buf: make([]byte, 0, 512)} }
+
+var keyScratchPool = sync.Pool{New: func() any { return newKeyScratch() }}
 
 // requestKey hashes r. Each field is length-prefixed so that no two
 // different requests share an encoding; extra parameters are sorted.
 func requestKey(r *Request) cacheKey {
-	s := keyScratchPool.Get().(*keyScratch)
+	s, ok := keyScratchPool.Get().(*keyScratch)
+	if !ok {
+		s = newKeyScratch()
+	}
 	b := append(s.buf[:0], "oauthclient/v1"...)
 	b = appendField(b, r.TokenURL)
 	b = appendField(b, r.TenantID)

@@ -205,7 +205,11 @@ func (c *Client) fetchShared(ctx context.Context, req Request, key cacheKey, min
 				}
 				return nil, res.Err
 			}
-			return res.Val.(*Token), nil
+			tok, ok := res.Val.(*Token)
+			if !ok {
+				return nil, fmt.Errorf("oauthclient: internal error: shared token request returned %T, not *Token", res.Val)
+			}
+			return tok, nil
 		}
 	}
 }
@@ -231,14 +235,17 @@ func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
 	var winnerKey string
 	if p.style == AuthAuto {
 		winnerKey = p.tokenURL + "\x00" + req.ClientID
-		switch {
-		case req.GrantType == GrantAuthorizationCode:
+		switch req.GrantType {
+		case GrantAuthorizationCode:
 			// An authorization code is single-use (RFC 6749 §4.1.2):
 			// never present it a second time with another style.
 			styles[0] = AuthBasic
 		default:
-			if w, ok := c.authWinners.Load(winnerKey); ok {
-				styles[0] = w.(AuthStyle)
+			// Only AuthStyle values are stored; anything else is treated
+			// as no recorded winner.
+			w, _ := c.authWinners.Load(winnerKey)
+			if style, ok := w.(AuthStyle); ok {
+				styles[0] = style
 			} else {
 				styles = []AuthStyle{AuthBasic, AuthPost}
 				probing = true

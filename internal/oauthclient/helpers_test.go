@@ -87,3 +87,14 @@ func (l *logSink) all() []logEvent {
 	defer l.mu.Unlock()
 	return append([]logEvent(nil), l.events...)
 }
+
+// defaultTransport returns http.DefaultTransport as the *http.Transport it
+// is by default.
+func defaultTransport(t testing.TB) *http.Transport {
+	t.Helper()
+	dt, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		t.Fatalf("http.DefaultTransport is a %T, want *http.Transport", http.DefaultTransport)
+	}
+	return dt
+}

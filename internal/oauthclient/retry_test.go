@@ -152,12 +152,11 @@ func TestRetry_backoffGrows(t *testing.T) {
 	c.backoffBase, c.backoffMax = 100*time.Millisecond, 1*time.Second
 	waits := recordSleeps(c)
 	_, _ = c.Exchange(context.Background(), ccRequest(srv.URL))
-	want := []time.Duration{100, 200, 400, 800, 1000}
+	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1000 * time.Millisecond}
 	if len(*waits) != len(want) {
 		t.Fatalf("waits = %v, want %d", *waits, len(want))
 	}
 	for i, w := range want {
-		w *= time.Millisecond
 		if got := (*waits)[i]; got < w/2 || got > w {
 			t.Errorf("wait %d = %v, want within [%v, %v]", i, got, w/2, w)
 		}
@@ -169,7 +168,12 @@ func TestRetry_networkError(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
 			// Drop the connection without an answer.
-			conn, _, err := w.(http.Hijacker).Hijack()
+			hj, ok := w.(http.Hijacker)
+			if !ok {
+				t.Errorf("response writer %T cannot be hijacked", w)
+				return
+			}
+			conn, _, err := hj.Hijack()
 			if err == nil {
 				conn.Close()
 			}

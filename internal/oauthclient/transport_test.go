@@ -31,7 +31,7 @@ func TestTLS_extraCA(t *testing.T) {
 	if _, err := c.Exchange(context.Background(), ccRequest(srv.URL)); err != nil {
 		t.Fatalf("Exchange with the CA: %v", err)
 	}
-	if dt := http.DefaultTransport.(*http.Transport); dt.TLSClientConfig != nil && dt.TLSClientConfig.RootCAs != nil {
+	if dt := defaultTransport(t); dt.TLSClientConfig != nil && dt.TLSClientConfig.RootCAs != nil {
 		t.Error("http.DefaultTransport was changed")
 	}
 }
@@ -62,7 +62,7 @@ func TestTLS_clientCertificate(t *testing.T) {
 func TestTransport_customKept(t *testing.T) {
 	var used bool
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, okToken) })
-	base := http.DefaultTransport.(*http.Transport).Clone()
+	base := defaultTransport(t).Clone()
 	c := newTestClient(t, Options{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		used = true
 		return base.RoundTrip(r)

@@ -1034,7 +1034,13 @@ func TestTokenStoreSettings(t *testing.T) {
 	attrs := b.Attributes()
 	attrs["file"] = unknownPath
 	_, diags = tokenStoreSettingsFrom(ctx, types.ObjectValueMust(b.AttributeTypes(ctx), attrs), getenv)
-	if !diags.HasError() || !diags[0].(interface{ Path() path.Path }).Path().Equal(path.Root("token_store")) {
+	var at path.Path
+	if len(diags) > 0 {
+		if d, ok := diags[0].(diag.DiagnosticWithPath); ok {
+			at = d.Path()
+		}
+	}
+	if !diags.HasError() || !at.Equal(path.Root("token_store")) {
 		t.Errorf("unknown path: got %v, want an error at token_store", diags)
 	}
 }

@@ -141,12 +141,16 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	}
 
 	// Optional
-	refreshToken := attrs["refresh_token"].(schema.StringAttribute)
-	refreshToken.MarkdownDescription += refreshTokenRotationNote
-	attrs["refresh_token"] = refreshToken
-	refreshTokenWO := attrs["refresh_token_wo"].(schema.StringAttribute)
-	refreshTokenWO.MarkdownDescription += refreshTokenRotationNote
-	attrs["refresh_token_wo"] = refreshTokenWO
+	for _, name := range []string{"refresh_token", "refresh_token_wo"} {
+		a, ok := attrs[name].(schema.StringAttribute)
+		if !ok {
+			resp.Diagnostics.AddError("Invalid Provider Schema",
+				fmt.Sprintf("The oauth2_connection attribute %q is a %T, not a string attribute. This is a bug in the provider; please report it.", name, attrs[name]))
+			return
+		}
+		a.MarkdownDescription += refreshTokenRotationNote
+		attrs[name] = a
+	}
 	attrs["api_base_url"] = schema.StringAttribute{
 		MarkdownDescription: "The base URL of the API the tokens are for, kept for other resources to reference.",
 		Optional:            true,

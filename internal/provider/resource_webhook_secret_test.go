@@ -25,7 +25,7 @@ func TestAccWebhookSecret_usernamePassword(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: testAccWebhookUsernamePasswordConfig(server.URL(), "Orders hook", "hook-pass"),
+				Config: testAccWebhookUsernamePasswordConfig(server.URL(), "Orders hook"),
 				Check: func(*terraform.State) error {
 					expectRequest(t, server.Last(), map[string]string{
 						"Authorization": "",
@@ -49,7 +49,7 @@ func TestAccWebhookSecret_usernamePassword(t *testing.T) {
 			},
 			{
 				// Renaming does not call the endpoint again.
-				Config: testAccWebhookUsernamePasswordConfig(server.URL(), "Orders webhook", "hook-pass"),
+				Config: testAccWebhookUsernamePasswordConfig(server.URL(), "Orders webhook"),
 				Check: func(*terraform.State) error {
 					if n := server.Count(); n != 1 {
 						t.Errorf("requests after a rename: got %d, want 1", n)
@@ -136,12 +136,12 @@ func TestAccWebhookSecret_missingExpiresIn(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      testAccWebhookUsernamePasswordConfig(server.URL(), "Orders hook", "hook-pass"),
+				Config:      testAccWebhookUsernamePasswordConfig(server.URL(), "Orders hook"),
 				ExpectError: regexp.MustCompile(`(?s)Incomplete OAuth2 Webhook Token Response.*"Orders hook" without\s+expires_in`),
 			},
 			{
 				// Nothing was saved.
-				Config:             testAccWebhookUsernamePasswordConfig(server.URL(), "Orders hook", "hook-pass"),
+				Config:             testAccWebhookUsernamePasswordConfig(server.URL(), "Orders hook"),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
@@ -156,7 +156,7 @@ func TestAccWebhookSecret_missingAccessToken(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      testAccWebhookUsernamePasswordConfig(server.URL(), "Orders hook", "hook-pass"),
+			Config:      testAccWebhookUsernamePasswordConfig(server.URL(), "Orders hook"),
 			ExpectError: regexp.MustCompile(`(?s)Unable to Validate OAuth2 Webhook Secret.*no\s+access_token`),
 		}},
 	})
@@ -208,7 +208,7 @@ resource "oauth2_webhook_secret" "test" {
 	}
 }
 
-func testAccWebhookUsernamePasswordConfig(tokenURL, name, password string) string {
+func testAccWebhookUsernamePasswordConfig(tokenURL, name string) string {
 	return fmt.Sprintf(`
 resource "oauth2_webhook_secret" "test" {
   name       = %[2]q
@@ -216,7 +216,7 @@ resource "oauth2_webhook_secret" "test" {
   token_url  = %[1]q
   scope      = "orders:write webhooks"
   username   = "hook-user"
-  password   = %[3]q
+  password   = "hook-pass"
 }
-`, tokenURL, name, password)
+`, tokenURL, name)
 }

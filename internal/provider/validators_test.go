@@ -36,7 +36,10 @@ func accessTokenConfig(t *testing.T, values map[string]any) tfsdk.Config {
 
 func objectValue(t *testing.T, typ tftypes.Type, values map[string]any) tftypes.Value {
 	t.Helper()
-	obj := typ.(tftypes.Object)
+	obj, ok := typ.(tftypes.Object)
+	if !ok {
+		t.Fatalf("schema type is %T, want tftypes.Object", typ)
+	}
 	vals := map[string]tftypes.Value{}
 	for name, at := range obj.AttributeTypes {
 		v, ok := values[name]
@@ -93,8 +96,13 @@ func TestConnectionRules(t *testing.T) {
 				tc.values["token_url"] = "https://login.example.test/token"
 			}
 			cfg := connectionConfig(t, tc.values)
+			res := NewConnectionResource()
+			r, ok := res.(*connectionResource)
+			if !ok {
+				t.Fatalf("NewConnectionResource returned %T, want *connectionResource", res)
+			}
 			var diags diag.Diagnostics
-			for _, v := range NewConnectionResource().(*connectionResource).ConfigValidators(ctx) {
+			for _, v := range r.ConfigValidators(ctx) {
 				resp := &resource.ValidateConfigResponse{}
 				v.ValidateResource(ctx, resource.ValidateConfigRequest{Config: cfg}, resp)
 				diags.Append(resp.Diagnostics...)
@@ -125,8 +133,13 @@ func TestAccessTokenRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.values["token_url"] = "https://login.example.test/token"
 			cfg := accessTokenConfig(t, tc.values)
+			res := NewAccessTokenEphemeralResource()
+			r, ok := res.(*accessTokenEphemeralResource)
+			if !ok {
+				t.Fatalf("NewAccessTokenEphemeralResource returned %T, want *accessTokenEphemeralResource", res)
+			}
 			var diags diag.Diagnostics
-			for _, v := range NewAccessTokenEphemeralResource().(*accessTokenEphemeralResource).ConfigValidators(ctx) {
+			for _, v := range r.ConfigValidators(ctx) {
 				resp := &ephemeral.ValidateConfigResponse{}
 				v.ValidateEphemeralResource(ctx, ephemeral.ValidateConfigRequest{Config: cfg}, resp)
 				diags.Append(resp.Diagnostics...)
