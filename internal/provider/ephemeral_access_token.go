@@ -150,16 +150,7 @@ func (e *accessTokenEphemeralResource) ConfigValidators(context.Context) []ephem
 }
 
 func (e *accessTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Provider Data",
-			fmt.Sprintf("The ephemeral resource received provider data of type %T instead of the provider's own. This is a bug in the provider; please report it.", req.ProviderData))
-		return
-	}
-	e.data = data
+	e.data = providerDataFrom(req.ProviderData, "ephemeral resource", &resp.Diagnostics)
 }
 
 func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {

@@ -75,6 +75,22 @@ type providerData struct {
 	now   func() time.Time
 }
 
+// providerDataFrom returns what the provider's Configure handed to a resource
+// or ephemeral resource, or nil before the provider is configured (validation
+// runs then).
+func providerDataFrom(v any, kind string, diags *diag.Diagnostics) *providerData {
+	if v == nil {
+		return nil
+	}
+	data, ok := v.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected Provider Data",
+			fmt.Sprintf("The %s received provider data of type %T instead of the provider's own. This is a bug in the provider; please report it.", kind, v))
+		return nil
+	}
+	return data
+}
+
 type providerModel struct {
 	ExpiryBuffer      types.String `tfsdk:"expiry_buffer"`
 	RequestTimeout    types.String `tfsdk:"request_timeout"`

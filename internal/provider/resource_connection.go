@@ -261,16 +261,7 @@ func (r *connectionResource) ConfigValidators(context.Context) []resource.Config
 }
 
 func (r *connectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Provider Data",
-			fmt.Sprintf("The resource received provider data of type %T instead of the provider's own. This is a bug in the provider; please report it.", req.ProviderData))
-		return
-	}
-	r.data = data
+	r.data = providerDataFrom(req.ProviderData, "resource", &resp.Diagnostics)
 }
 
 // ModifyPlan marks the validation outputs unknown when a setting that
