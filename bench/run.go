@@ -147,13 +147,14 @@ func cleanEnv() []string {
 type result struct {
 	wall     time.Duration
 	rssKiB   int64
+	cpu      time.Duration // provider processes' CPU time
 	requests int64
 }
 
 // tofu runs the CLI in dir with the wrapper pointed at binPath, and returns how
 // long it took, the providers' peak RSS and the token requests it caused.
 func (b *bench) tofu(ctx context.Context, dir, binPath string, args ...string) (result, error) {
-	peakRSS(b.rssDir)
+	collectUsage(b.rssDir)
 	before := b.srv.Stats().TokenRequests
 	cmd := exec.CommandContext(ctx, b.cfg.tofu, append([]string{"-chdir=" + dir}, args...)...)
 	cmd.Env = append(b.env, envWrapReal+"="+binPath)
@@ -165,7 +166,8 @@ func (b *bench) tofu(ctx context.Context, dir, binPath string, args ...string) (
 	if err != nil {
 		return result{}, fmt.Errorf("%s %s in %s: %w\n%s", filepath.Base(b.cfg.tofu), strings.Join(args, " "), dir, err, tail(out.String(), 40))
 	}
-	return result{wall: wall, rssKiB: peakRSS(b.rssDir), requests: b.srv.Stats().TokenRequests - before}, nil
+	u := collectUsage(b.rssDir)
+	return result{wall: wall, rssKiB: u.peakKiB, cpu: u.cpu, requests: b.srv.Stats().TokenRequests - before}, nil
 }
 
 func (b *bench) dir(name, hcl string) (string, error) {

@@ -76,15 +76,15 @@ func (b *bench) connections(ctx context.Context) error {
 	t := b.report.table("1. Apply of N oauth2_connection resources",
 		fmt.Sprintf("Token endpoint latency %s, -parallelism=%s, median of %d runs. "+
 			"Floor = no-op apply of the same state + N × latency / parallelism.", b.cfg.latency, p, b.cfg.runs),
-		"N", "oauth2 apply", "provider peak RSS", "token requests", "no-op apply", "floor", "oauth2 / floor",
-		"data \"http\" apply", "oauth2 / http", "curl loop")
+		"N", "oauth2 apply", "provider CPU", "provider peak RSS", "token requests", "no-op apply", "floor", "oauth2 / floor",
+		"data \"http\" apply", "http provider CPU", "oauth2 / http", "curl loop")
 	for _, n := range b.cfg.sizes {
 		logf("scenario 1: %d connections", n)
 		dir, err := b.dir(fmt.Sprintf("connections-%d", n), b.connectionsHCL(n))
 		if err != nil {
 			return err
 		}
-		var applies, noops []time.Duration
+		var applies, noops, cpus []time.Duration
 		var rss, reqs []int64
 		for range b.cfg.runs {
 			resetState(dir)
@@ -93,6 +93,7 @@ func (b *bench) connections(ctx context.Context) error {
 				return err
 			}
 			applies, rss, reqs = append(applies, r.wall), append(rss, r.rssKiB), append(reqs, r.requests)
+			cpus = append(cpus, r.cpu)
 			noop, err := b.tofu(ctx, dir, b.oauth2, "apply", "-auto-approve", "-input=false", "-parallelism="+p)
 			if err != nil {
 				return err
@@ -102,23 +103,23 @@ func (b *bench) connections(ctx context.Context) error {
 		apply, noop := median(applies), median(noops)
 		floor := noop + time.Duration(n)*b.cfg.latency/time.Duration(b.cfg.parallelism)
 
-		httpCell, ratioCell := "skipped: OAUTH2_BENCH_HTTP_PROVIDER_DIR unset", "n/a"
+		httpCell, httpCPUCell, ratioCell := "skipped: OAUTH2_BENCH_HTTP_PROVIDER_DIR unset", "", "n/a"
 		if b.httpProv != "" {
 			hdir, err := b.dir(fmt.Sprintf("http-%d", n), b.httpHCL(n))
 			if err != nil {
 				return err
 			}
-			var walls []time.Duration
+			var walls, hcpus []time.Duration
 			for range b.cfg.runs {
 				resetState(hdir)
 				r, err := b.tofu(ctx, hdir, b.httpProv, "apply", "-auto-approve", "-input=false", "-parallelism="+p)
 				if err != nil {
 					return err
 				}
-				walls = append(walls, r.wall)
+				walls, hcpus = append(walls, r.wall), append(hcpus, r.cpu)
 			}
 			h := median(walls)
-			httpCell, ratioCell = seconds(h), ratio(apply, h)
+			httpCell, httpCPUCell, ratioCell = seconds(h), seconds(median(hcpus)), ratio(apply, h)
 		}
 
 		curlCell := "skipped: curl not found"
@@ -133,8 +134,8 @@ func (b *bench) connections(ctx context.Context) error {
 			}
 			curlCell = seconds(median(walls))
 		}
-		t.row(strconv.Itoa(n), seconds(apply), mib(medianInt(rss)), strconv.FormatInt(medianInt(reqs), 10),
-			seconds(noop), seconds(floor), ratio(apply, floor), httpCell, ratioCell, curlCell)
+		t.row(strconv.Itoa(n), seconds(apply), seconds(median(cpus)), mib(medianInt(rss)), strconv.FormatInt(medianInt(reqs), 10),
+			seconds(noop), seconds(floor), ratio(apply, floor), httpCell, httpCPUCell, ratioCell, curlCell)
 	}
 	return nil
 }

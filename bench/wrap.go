@@ -7,14 +7,15 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
+	"time"
 )
 
 // The CLI starts providers itself, so their peak memory cannot be read from
 // outside once they exit. The bench installs itself under the provider's file
 // name; started that way it runs the real provider as its child and records
-// the child's peak RSS from the kernel's resource usage when it exits.
+// the child's peak RSS and CPU time from the kernel's resource usage when it
+// exits.
 const (
 	envWrapReal = "OAUTH2_BENCH_WRAP_REAL"
 	envWrapRSS  = "OAUTH2_BENCH_WRAP_RSS_DIR"
@@ -37,10 +38,11 @@ func runWrapped(binPath string) int {
 	}()
 	err := cmd.Wait()
 	if dir := os.Getenv(envWrapRSS); dir != "" && cmd.ProcessState != nil {
-		if kib, ok := maxRSSKiB(cmd.ProcessState); ok {
-			name := filepath.Join(dir, strconv.Itoa(cmd.ProcessState.Pid()))
-			_ = os.WriteFile(name, []byte(strconv.FormatInt(kib, 10)), 0o600)
-		}
+		ps := cmd.ProcessState
+		kib, _ := maxRSSKiB(ps)
+		cpu := ps.UserTime() + ps.SystemTime()
+		name := filepath.Join(dir, strconv.Itoa(ps.Pid()))
+		_ = os.WriteFile(name, []byte(fmt.Sprintf("%d %d", kib, cpu.Microseconds())), 0o600)
 	}
 	if err != nil {
 		if exit, ok := err.(*exec.ExitError); ok {
@@ -51,18 +53,26 @@ func runWrapped(binPath string) int {
 	return 0
 }
 
-// peakRSS returns the largest peak RSS, in KiB, recorded in dir, and clears it.
-func peakRSS(dir string) int64 {
+// usage is what the provider processes of one CLI command used.
+type usage struct {
+	peakKiB int64         // the largest peak RSS of any of them
+	cpu     time.Duration // their user and system CPU time together
+}
+
+// collectUsage reads what the wrapper recorded in dir, and clears it.
+func collectUsage(dir string) usage {
 	entries, _ := os.ReadDir(dir)
-	var peak int64
+	var u usage
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err == nil {
-			if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > peak {
-				peak = v
+		name := filepath.Join(dir, e.Name())
+		if b, err := os.ReadFile(name); err == nil {
+			var kib, cpuMicros int64
+			if _, err := fmt.Sscan(string(b), &kib, &cpuMicros); err == nil {
+				u.peakKiB = max(u.peakKiB, kib)
+				u.cpu += time.Duration(cpuMicros) * time.Microsecond
 			}
 		}
-		_ = os.Remove(filepath.Join(dir, e.Name()))
+		_ = os.Remove(name)
 	}
-	return peak
+	return u
 }
