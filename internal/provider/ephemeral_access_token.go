@@ -54,6 +54,7 @@ type accessTokenEphemeralModel struct {
 	AuthorizationHeader types.String `tfsdk:"authorization_header"`
 	ExpiresAt           types.String `tfsdk:"expires_at"`
 	ExpiresIn           types.Int64  `tfsdk:"expires_in"`
+	GrantedScopes       types.List   `tfsdk:"granted_scopes"`
 	IDToken             types.String `tfsdk:"id_token"`
 }
 
@@ -90,8 +91,8 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 	}
 	// scopes is both what is requested and, after opening, what was granted.
 	attrs["scopes"] = schema.ListAttribute{
-		MarkdownDescription: settingByName("scopes").markdown() + " After opening: the scopes the server " +
-			"granted, or the requested ones when it did not say (RFC 6749 §5.1).",
+		MarkdownDescription: settingByName("scopes").markdown() + " When not configured, it is set after " +
+			"opening to the scopes the server granted, like `granted_scopes`.",
 		ElementType: types.StringType,
 		Optional:    true,
 		Computed:    true,
@@ -119,6 +120,11 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 	}
 	attrs["expires_in"] = schema.Int64Attribute{
 		MarkdownDescription: "The token's remaining lifetime in seconds when it was handed out; null when the server did not announce one.",
+		Computed:            true,
+	}
+	attrs["granted_scopes"] = schema.ListAttribute{
+		MarkdownDescription: "The scopes the server granted, or the requested ones when it did not say (RFC 6749 §5.1).",
+		ElementType:         types.StringType,
 		Computed:            true,
 	}
 	attrs["id_token"] = schema.StringAttribute{
@@ -164,11 +170,14 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Defaults go into a copy: the configured attributes are handed back
+	// exactly as given, since Terraform refuses a result that changes them.
+	settings := model.connectionSettingsModel
 	connectionID := model.ConnectionID.ValueString()
-	if connectionID != "" && model.GrantType.IsNull() {
-		model.GrantType = types.StringValue(string(oauthclient.GrantRefreshToken))
+	if connectionID != "" && settings.GrantType.IsNull() {
+		settings.GrantType = types.StringValue(string(oauthclient.GrantRefreshToken))
 	}
-	model.connectionSettingsModel.applyDefaults()
+	settings.applyDefaults()
 
 	minValidity := e.data.client.ExpiryBuffer()
 	if !model.MinValidity.IsNull() {
@@ -190,7 +199,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		return
 	}
 
-	tokenReq, diags := model.connectionSettingsModel.tokenRequest(ctx, connectionWriteOnlyModel{})
+	tokenReq, diags := settings.tokenRequest(ctx, connectionWriteOnlyModel{})
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -224,7 +233,10 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	model.AccessToken = types.StringValue(tok.AccessToken)
 	model.TokenType = types.StringValue(tokenTypeOrBearer(tok.TokenType))
 	model.AuthorizationHeader = types.StringValue(authorizationHeader(tok))
-	model.Scopes = stringList(grantedScopes(tok, tokenReq))
+	model.GrantedScopes = stringList(grantedScopes(tok, tokenReq))
+	if model.Scopes.IsNull() {
+		model.Scopes = model.GrantedScopes
+	}
 	model.ExpiresAt = types.StringNull()
 	model.ExpiresIn = types.Int64Null()
 	model.IDToken = types.StringNull()

@@ -59,12 +59,17 @@ func TestAccAccessToken_clientCredentials(t *testing.T) {
 				statecheck.ExpectKnownValue("echo.test", data("id_token"), knownvalue.StringExact("idt-1")),
 				statecheck.ExpectKnownValue("echo.test", data("expires_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))),
 				statecheck.ExpectKnownValue("echo.test", data("expires_in"), int64Between(3500, 3600)),
-				statecheck.ExpectKnownValue("echo.test", data("scopes"), knownvalue.ListExact([]knownvalue.Check{
+				statecheck.ExpectKnownValue("echo.test", data("granted_scopes"), knownvalue.ListExact([]knownvalue.Check{
 					knownvalue.StringExact("read"), knownvalue.StringExact("extra"),
 				})),
-				// Defaults applied in Open are visible in the result.
-				statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.StringExact("client_credentials")),
-				statecheck.ExpectKnownValue("echo.test", data("request_encoding"), knownvalue.StringExact("form")),
+				// Configured attributes come back exactly as given, and defaults
+				// applied in Open stay out of the result: Terraform refuses a
+				// result that differs from the configuration.
+				statecheck.ExpectKnownValue("echo.test", data("scopes"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.StringExact("read"),
+				})),
+				statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.Null()),
+				statecheck.ExpectKnownValue("echo.test", data("request_encoding"), knownvalue.Null()),
 			},
 		}},
 	})
@@ -105,7 +110,9 @@ func TestAccAccessToken_lowercaseBearerAndUnknownExpiry(t *testing.T) {
 				statecheck.ExpectKnownValue("echo.test", data("expires_at"), knownvalue.Null()),
 				statecheck.ExpectKnownValue("echo.test", data("expires_in"), knownvalue.Null()),
 				statecheck.ExpectKnownValue("echo.test", data("id_token"), knownvalue.Null()),
+				// Unconfigured scopes report what was granted.
 				statecheck.ExpectKnownValue("echo.test", data("scopes"), knownvalue.ListExact([]knownvalue.Check{})),
+				statecheck.ExpectKnownValue("echo.test", data("granted_scopes"), knownvalue.ListExact([]knownvalue.Check{})),
 			},
 		}},
 	})

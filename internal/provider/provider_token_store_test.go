@@ -520,7 +520,9 @@ resource "echo" "test" {}
 				ConfigVariables: vars,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), knownvalue.Null()),
-					statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.StringExact("refresh_token")),
+					// grant_type defaults to refresh_token for the request only; the
+					// result hands back the configuration as given.
+					statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("echo.test", data("refresh_token"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("echo.test", data("access_token"), stringValue(func(s string) error {
 						handedOut = s
@@ -705,7 +707,9 @@ resource "echo" "test" {}
 				ConfigVariables: vars,
 				Check:           chain(4, previous),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.StringExact("refresh_token")),
+					// grant_type defaults to refresh_token for the request only; the
+					// result hands back the configuration as given.
+					statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("echo.test", data("scopes"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("read")})),
 					statecheck.ExpectKnownValue("echo.test", data("access_token"), stringValue(func(s string) error {
 						handedOut = s
