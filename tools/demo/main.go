@@ -72,7 +72,7 @@ type options struct {
 func main() {
 	var opts options
 	probeURL := flag.String("probe", "", "check mode: call `URL`/api/me with the Authorization header in $AUTH and exit non-zero unless it answers 200")
-	flag.StringVar(&opts.tofu, "tofu", filepath.Join(".bin", "tofu"), "OpenTofu `binary`")
+	flag.StringVar(&opts.tofu, "tofu", filepath.Join(".bin", "tofu"), "Terraform-compatible CLI `binary` (OpenTofu or Terraform)")
 	flag.StringVar(&opts.provider, "provider", "", "built provider `binary`; empty builds one from the repository root")
 	flag.StringVar(&opts.example, "example", "", "example `directory` to run (default examples/quickstart under the repository root)")
 	flag.BoolVar(&opts.keep, "keep", false, "keep the temporary working directory for inspection")
@@ -443,7 +443,7 @@ func (d *demo) summary(outputs map[string]outputValue, applied, final tokenserve
 	fmt.Fprintf(w, "  Ephemeral token  opened during apply and accepted by %s (API calls: %d, rejected: %d)\n", tokenserver.APIPath, applied.APICalls, applied.APIRejected)
 	fmt.Fprintf(w, "  During apply     %d token requests (%s), %d errors\n", applied.TokenRequests, grants(applied), applied.TokenErrors)
 	fmt.Fprintf(w, "  In total         %d token requests (%s), %d errors, %d API calls\n", final.TokenRequests, grants(final), final.TokenErrors, final.APICalls)
-	fmt.Fprintf(w, "  Secrets          none in state or in OpenTofu's output\n")
+	fmt.Fprintf(w, "  Secrets          none in state or in the CLI's output\n")
 	fmt.Fprintf(w, "  Destroy          done\n")
 	fmt.Fprintf(w, "  Took             %s\n", took.Round(100*time.Millisecond))
 	if err := w.Flush(); err != nil {
