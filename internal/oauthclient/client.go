@@ -143,7 +143,7 @@ func (c *Client) TokenValidFor(ctx context.Context, req Request, minValidity tim
 	key := requestKey(&req)
 	if tok := c.cache.get(key); tok != nil && tok.ValidFor(timeNow(), minValidity) {
 		if c.opts.Logger != nil {
-			c.logCacheHit(ctx, req.TokenURL, req.GrantType, tok)
+			c.logCacheHit(ctx, RedactURL(req.TokenURL), req.GrantType, tok)
 		}
 		return tok, nil
 	}
@@ -193,7 +193,7 @@ func (c *Client) fetchShared(ctx context.Context, req Request, key cacheKey, min
 		})
 		select {
 		case <-ctx.Done():
-			return nil, cancelled(req.TokenURL, ctx.Err())
+			return nil, cancelled(RedactURL(req.TokenURL), ctx.Err())
 		case res := <-ch:
 			if res.Err != nil {
 				var lg *leaderGone
@@ -214,6 +214,8 @@ func (c *Client) fetchShared(ctx context.Context, req Request, key cacheKey, min
 	}
 }
 
+// cancelled reports a request stopped by its context; tokenURL is shown as
+// given, so pass it through RedactURL first.
 func cancelled(tokenURL string, err error) error {
 	return &scrubbedError{msg: fmt.Sprintf("oauthclient: token request to %q stopped: %v", tokenURL, err), err: err}
 }
@@ -229,6 +231,7 @@ func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
 		return nil, fmt.Errorf("oauthclient: token url uses plain http to host %q; use https, or allow insecure http explicitly (RFC 6749 §3.2 requires TLS)", p.host)
 	}
 	rd := newRedactor(req)
+	rd.add(urlSecrets(p.tokenURL)...)
 
 	styles := []AuthStyle{p.style}
 	probing := false
@@ -331,7 +334,7 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return nil, cancelled(p.tokenURL, err)
+			return nil, cancelled(p.display, err)
 		}
 		start := time.Now()
 		status, header, data, err := c.roundTrip(ctx, p, style, body, contentType)
@@ -344,20 +347,20 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 		)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return nil, cancelled(p.tokenURL, ctx.Err())
+			return nil, cancelled(p.display, ctx.Err())
 		case errors.Is(err, ErrBodyTooLarge):
-			result = rd.scrubError(&Error{TokenURL: p.tokenURL, StatusCode: status,
+			result = rd.scrubError(&Error{TokenURL: p.display, StatusCode: status,
 				Reason: fmt.Sprintf("the response exceeded the 1 MiB limit (%d bytes) and was not read further", MaxResponseBytes), cause: ErrBodyTooLarge})
 		case err != nil:
 			result = c.networkError(p, err, attempt, rd)
 			retry = !singleUse || isDialError(err)
 		case status >= 300 && status < 400:
-			result = rd.scrubError(&Error{TokenURL: p.tokenURL, StatusCode: status, Reason: redirectReason(p.tokenURL, status, header.Get("Location"))})
+			result = rd.scrubError(&Error{TokenURL: p.display, StatusCode: status, Reason: redirectReason(p.tokenURL, status, header.Get("Location"))})
 		default:
 			var e *Error
 			tok, e = parseTokenResponse(status, header.Get("Content-Type"), data, timeNow(), rd)
 			if e != nil {
-				e.TokenURL = p.tokenURL
+				e.TokenURL = p.display
 				result = rd.scrubError(e)
 				if retryableStatus(status) {
 					retry = !singleUse || status == http.StatusTooManyRequests
@@ -382,7 +385,7 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 		}
 		c.log(ctx, "token request retry", p, rd, map[string]any{"attempt": attempt, "wait_ms": wait.Milliseconds()})
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, cancelled(p.tokenURL, err)
+			return nil, cancelled(p.display, err)
 		}
 	}
 }
@@ -427,7 +430,7 @@ func (c *Client) networkError(p *prepared, err error, attempt int, rd *redactor)
 	if errors.Is(err, context.DeadlineExceeded) {
 		what = fmt.Sprintf("no answer within the %s timeout", c.timeout)
 	}
-	return rd.wrap(fmt.Sprintf("oauthclient: token request to %q failed after %d attempt(s): %s", p.tokenURL, attempt, what), err)
+	return rd.wrap(fmt.Sprintf("oauthclient: token request to %q failed after %d attempt(s): %s", p.display, attempt, what), err)
 }
 
 // redirectReason names only the target host of a refused redirect.
@@ -446,7 +449,7 @@ func (c *Client) log(ctx context.Context, msg string, p *prepared, rd *redactor,
 		return
 	}
 	fields := map[string]any{
-		"token_url":  rd.scrub(p.tokenURL),
+		"token_url":  rd.scrub(p.display),
 		"grant_type": rd.scrub(p.grant),
 	}
 	for k, v := range extra {

@@ -6,7 +6,8 @@ import "fmt"
 // an answer that is not a token response at all. Every field is scrubbed of
 // the secrets the request carried.
 type Error struct {
-	// TokenURL is the endpoint that answered.
+	// TokenURL is the endpoint that answered, as RedactURL shows it: without
+	// user information or query values.
 	TokenURL string
 	// StatusCode is the HTTP status; 0 when no answer arrived.
 	StatusCode int

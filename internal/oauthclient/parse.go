@@ -77,6 +77,12 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 	fail := func(reason string, quote bool) (*Token, *Error) {
 		rd.addAnswer(fields)
 		if quote && len(trimmed) > 0 {
+			// A body that did not parse may still carry tokens (a JSON
+			// object with trailing text, a truncated answer): find them
+			// by name before quoting it.
+			if fields == nil {
+				rd.addLoose(string(trimmed))
+			}
 			reason += ": " + strconv.Quote(snippet(rd.scrub(string(trimmed))))
 		}
 		return nil, &Error{StatusCode: status, Reason: reason}

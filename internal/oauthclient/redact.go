@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +84,21 @@ func (rd *redactor) addAnswer(fields map[string]any) {
 	}
 }
 
+// looseTokenField finds access_token, refresh_token and id_token values in
+// text that is not a well-formed answer: JSON-like ("name": "value", the
+// closing quote optional for a cut body) or form-like (name=value).
+var looseTokenField = regexp.MustCompile(`(?i)\b(?:access_token|refresh_token|id_token)["']?\s*[:=]\s*(?:"((?:[^"\\]|\\.)*)"?|([^\s&,;}"']+))`)
+
+// addLoose registers the token values looseTokenField finds in body.
+func (rd *redactor) addLoose(body string) {
+	if rd == nil {
+		return
+	}
+	for _, m := range looseTokenField.FindAllStringSubmatch(body, -1) {
+		rd.add(m[1], m[2])
+	}
+}
+
 func jsonEscape(s string, html bool) string {
 	var b strings.Builder
 	e := json.NewEncoder(&b)
@@ -135,4 +151,98 @@ func (e *scrubbedError) Unwrap() error { return e.err }
 // wrap returns an error reading msg (scrubbed) that unwraps to err.
 func (rd *redactor) wrap(msg string, err error) error {
 	return &scrubbedError{msg: rd.scrub(msg), err: err}
+}
+
+// RedactURL returns rawURL fit for messages and logs: user information and
+// the value of every query parameter are replaced with [REDACTED], and so is
+// a fragment. Endpoints are sometimes configured with credentials in them
+// (https://user:pass@host/, ?client_secret=…), and RFC 6749 §3.1 and §3.2
+// let a token or authorization endpoint URL carry a query; which of its
+// values are secret cannot be known, so none is shown. A URL that does not
+// parse is cut at its query and fragment, and everything before its last
+// "@" is redacted.
+func RedactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Opaque != "" || (u.Scheme == "" && u.Host == "" && strings.Contains(rawURL, "@")) {
+		return redactUnparsedURL(rawURL)
+	}
+	hadUser := u.User != nil
+	query, fragment := u.RawQuery, u.Fragment
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	s := u.String()
+	if hadUser {
+		if i := strings.Index(s, "//"); i >= 0 {
+			s = s[:i+2] + redacted + "@" + s[i+2:]
+		}
+	}
+	if query != "" {
+		s += "?" + redactQuery(query)
+	}
+	if fragment != "" {
+		s += "#" + redacted
+	}
+	return s
+}
+
+// urlSecrets lists what RedactURL hides in rawURL, so that a server echoing
+// the URL it was called with reveals none of it: the user information and
+// every query value (a bare parameter whole), both as written and decoded.
+func urlSecrets(rawURL string) []string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if u.User != nil {
+		p, _ := u.User.Password()
+		out = append(out, u.User.Username(), p)
+	}
+	for _, part := range strings.Split(u.RawQuery, "&") {
+		name, value, hasValue := strings.Cut(part, "=")
+		if !hasValue {
+			value = name
+		}
+		out = append(out, value)
+		if v, err := url.QueryUnescape(value); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// redactQuery keeps the names of the parameters in a raw query and
+// replaces every value.
+func redactQuery(query string) string {
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		// A parameter without "=" may be a bare key: hide it whole.
+		name, _, hasValue := strings.Cut(p, "=")
+		switch {
+		case hasValue:
+			parts[i] = name + "=" + redacted
+		case p != "":
+			parts[i] = redacted
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// redactUnparsedURL is RedactURL's best effort for text that is not a URL
+// it can take apart.
+func redactUnparsedURL(rawURL string) string {
+	s, cut := rawURL, false
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s, cut = s[:i], true
+	}
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		start := 0
+		if i := strings.Index(s, "://"); i >= 0 && i < at {
+			start = i + 3
+		}
+		s = s[:start] + redacted + s[at:]
+	}
+	if cut {
+		s += "?" + redacted
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -171,5 +172,105 @@ func TestRedactor_shortSecret(t *testing.T) {
 	rd := newRedactor(&Request{ClientSecret: "a"})
 	if got, want := rd.scrub("a cat"), "[REDACTED] c[REDACTED]t"; got != want {
 		t.Errorf("scrub = %q, want %q", got, want)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://login.example.com/oauth2/token", "https://login.example.com/oauth2/token"},
+		{"https://user:pass@login.example.com/token", "https://[REDACTED]@login.example.com/token"},
+		{"https://apikey@login.example.com/token", "https://[REDACTED]@login.example.com/token"},
+		{"https://login.example.com/token?client_secret=s3cr3t&p=B2C_1", "https://login.example.com/token?client_secret=[REDACTED]&p=[REDACTED]"},
+		{"https://login.example.com/token?s3cr3t", "https://login.example.com/token?[REDACTED]"},
+		{"https://login.example.com/token#s3cr3t", "https://login.example.com/token#[REDACTED]"},
+		{"http://127.0.0.1:8080/token", "http://127.0.0.1:8080/token"},
+		// Not parseable: invalid port, a space, a placeholder host.
+		{"https://user:pass@host:bad/token?x=s3cr3t", "https://[REDACTED]@host:bad/token?[REDACTED]"},
+		{"https://user:pa ss@host/token", "https://[REDACTED]@host/token"},
+		{"https://{tenant_id}.example.com/token?k=s3cr3t", "https://{tenant_id}.example.com/token?[REDACTED]"},
+		// No scheme, or an opaque one.
+		{"user:pass@host/token", "[REDACTED]@host/token"},
+		{"pass@host/token", "[REDACTED]@host/token"},
+		{"ftp://user:pass@host/", "ftp://[REDACTED]@host/"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestRedaction_tokenURL checks that credentials written into the token URL
+// itself, as user information or a query, reach no error and no log field.
+func TestRedaction_tokenURL(t *testing.T) {
+	const urlSecret = "URLs3cr3t"
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		// The server echoes the URL it was called with.
+		b, _ := json.Marshal(map[string]string{"error": "invalid_client", "error_description": "bad " + r.URL.String()})
+		writeJSON(w, http.StatusUnauthorized, string(b))
+	})
+	for _, tokenURL := range []string{
+		srv.URL + "/token?client_secret=" + urlSecret,
+		srv.URL + "/token?" + urlSecret,
+		"http://user:" + urlSecret + "@" + strings.TrimPrefix(srv.URL, "http://") + "/token",
+		"http://user:" + urlSecret + "@127.0.0.1:bad/token",
+		"ftp://user:" + urlSecret + "@127.0.0.1/token",
+		"https://{tenant_id}.example.com/token?k=" + urlSecret,
+		"https://example.com/token?k=" + urlSecret + "#frag",
+	} {
+		t.Run(tokenURL, func(t *testing.T) {
+			var logs logSink
+			c := newTestClient(t, Options{Logger: logs.logger(), MaxRetries: -1})
+			_, err := c.Exchange(context.Background(), Request{TokenURL: tokenURL, GrantType: GrantClientCredentials, AuthStyle: AuthPost, ClientID: "id", ClientSecret: "cs"})
+			if err == nil {
+				t.Fatal("Exchange succeeded, want an error")
+			}
+			if strings.Contains(err.Error(), urlSecret) {
+				t.Errorf("error leaks the URL secret: %s", err)
+			}
+			var oe *Error
+			if errors.As(err, &oe) && strings.Contains(oe.TokenURL, urlSecret) {
+				t.Errorf("Error.TokenURL leaks the URL secret: %s", oe.TokenURL)
+			}
+			for _, ev := range logs.all() {
+				for k, v := range ev.fields {
+					if strings.Contains(fmt.Sprint(v), urlSecret) {
+						t.Errorf("log field %s leaks the URL secret: %v", k, v)
+					}
+				}
+			}
+			if err := ValidateTokenURL(tokenURL, false); err != nil && strings.Contains(err.Error(), urlSecret) {
+				t.Errorf("ValidateTokenURL leaks the URL secret: %s", err)
+			}
+		})
+	}
+}
+
+// TestRedaction_unparsedAnswer checks that tokens in an answer that is not
+// a well-formed token response are not quoted back.
+func TestRedaction_unparsedAnswer(t *testing.T) {
+	for _, tt := range []struct{ name, contentType, body string }{
+		{"json with trailing text", "application/json", `{"access_token":"` + rAccessToken + `","expires_in":3600} trailing`},
+		{"json cut short", "application/json", `{"refresh_token":"` + rAccessToken},
+		{"json escaped", "application/json", `{"id_token": "AT.secret\/9"}{}`},
+		{"form without access_token", "text/plain", "refresh_token=" + rAccessToken + "&x=1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				w.WriteHeader(http.StatusOK)
+				fmt.Fprint(w, tt.body)
+			})
+			c := newTestClient(t, Options{MaxRetries: -1})
+			_, err := c.Exchange(context.Background(), Request{TokenURL: srv.URL, GrantType: GrantClientCredentials, AuthStyle: AuthPost, ClientID: "id", ClientSecret: "cs"})
+			if err == nil {
+				t.Fatal("Exchange succeeded, want an error")
+			}
+			// Every token here starts so, whatever its escaping.
+			if strings.Contains(err.Error(), "AT.secret") {
+				t.Errorf("error quotes a token: %s", err)
+			}
+		})
 	}
 }

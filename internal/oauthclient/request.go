@@ -147,6 +147,8 @@ func ValidateTokenURL(rawURL string, allowInsecureHTTP bool) error {
 type prepared struct {
 	req      *Request
 	tokenURL string
+	// display is tokenURL as messages and logs show it (see RedactURL).
+	display  string
 	host     string // for the http/loopback rule
 	scheme   string
 	grant    string
@@ -168,7 +170,7 @@ func (r *Request) prepare() (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.tokenURL, p.host, p.scheme = tokenURL, u.Hostname(), u.Scheme
+	p.tokenURL, p.display, p.host, p.scheme = tokenURL, RedactURL(tokenURL), u.Hostname(), u.Scheme
 
 	if r.GrantType == "" {
 		return nil, errors.New("oauthclient: grant type is required")
@@ -332,30 +334,32 @@ func fillTenant(what, raw, tenant string) (string, error) {
 		return raw, nil
 	}
 	if tenant == "" {
-		return "", fmt.Errorf("oauthclient: %s %q has a %q placeholder but the tenant id is empty", what, raw, tenantPlaceholder)
+		return "", fmt.Errorf("oauthclient: %s %q has a %q placeholder but the tenant id is empty", what, RedactURL(raw), tenantPlaceholder)
 	}
 	return strings.ReplaceAll(raw, tenantPlaceholder, url.PathEscape(tenant)), nil
 }
 
 func parseEndpoint(what, raw string) (*url.URL, error) {
+	// Messages show the URL without user information or query values.
+	shown := RedactURL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: %s %q is not a valid URL: %w", what, raw, errors.Unwrap(err))
+		return nil, fmt.Errorf("oauthclient: %s %q is not a valid URL: %w", what, shown, errors.Unwrap(err))
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		if u.Scheme == "" {
-			return nil, fmt.Errorf("oauthclient: %s %q is not an absolute URL (want https://host/path)", what, raw)
+			return nil, fmt.Errorf("oauthclient: %s %q is not an absolute URL (want https://host/path)", what, shown)
 		}
-		return nil, fmt.Errorf("oauthclient: %s %q has scheme %q; only https (and http for loopback) is supported", what, raw, u.Scheme)
+		return nil, fmt.Errorf("oauthclient: %s %q has scheme %q; only https (and http for loopback) is supported", what, shown, u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("oauthclient: %s %q has no host", what, raw)
+		return nil, fmt.Errorf("oauthclient: %s %q has no host", what, shown)
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("oauthclient: %s for host %q must not contain user information; set the client id and secret instead", what, u.Hostname())
 	}
 	if u.Fragment != "" || strings.HasSuffix(raw, "#") {
-		return nil, fmt.Errorf("oauthclient: %s %q must not contain a fragment (RFC 6749 §3.1)", what, raw)
+		return nil, fmt.Errorf("oauthclient: %s %q must not contain a fragment (RFC 6749 §3.1)", what, shown)
 	}
 	return u, nil
 }

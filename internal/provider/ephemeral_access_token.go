@@ -204,7 +204,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = tflog.SetField(ctx, "token_url", tokenReq.TokenURL)
+	ctx = tflog.SetField(ctx, "token_url", oauthclient.RedactURL(tokenReq.TokenURL))
 	ctx = tflog.SetField(ctx, "grant_type", string(tokenReq.GrantType))
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
 	tflog.Debug(ctx, "opening oauth2 access token", map[string]any{
@@ -338,7 +338,7 @@ func (e *accessTokenEphemeralResource) storedToken(ctx context.Context, tokenReq
 				"is not used: a refresh token the server rotated would otherwise be lost for the next run. Check that "+
 				"the token store is reachable and writable, then run again; if the server rotates refresh tokens and "+
 				"the one it just issued is lost, obtain a new one (for a connection, apply a new authorization code).\n\nError: %s",
-				tokenReq.TokenURL, store.backend, err))
+				oauthclient.RedactURL(tokenReq.TokenURL), store.backend, err))
 		return nil
 	case err != nil:
 		diags.AddError("Unable to Read OAuth2 Token Store",

@@ -418,7 +418,7 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 	plan.AuthorizationCodeWO = types.StringNull()
 
 	ctx = tflog.SetField(ctx, "connection_id", plan.ID.ValueString())
-	ctx = tflog.SetField(ctx, "token_url", plan.TokenURL.ValueString())
+	ctx = tflog.SetField(ctx, "token_url", oauthclient.RedactURL(plan.TokenURL.ValueString()))
 	ctx = tflog.SetField(ctx, "grant_type", plan.GrantType.ValueString())
 
 	if plan.GrantType.ValueString() == string(oauthclient.GrantAuthorizationCode) {
@@ -496,7 +496,7 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 					"sensitive attribute obtained_refresh_token; configure it as refresh_token_wo (bumping "+
 					"refresh_token_wo_version) or refresh_token before a setting that affects validation changes. "+
 					"A provider token_store avoids this: the connection then keeps its newest refresh token there and "+
-					"presents it on every validation.", plan.TokenURL.ValueString(), plan.Label.ValueString()))
+					"presents it on every validation.", oauthclient.RedactURL(plan.TokenURL.ValueString()), plan.Label.ValueString()))
 		}
 	}
 	tflog.Info(ctx, "oauth2 connection validated", map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn})
@@ -590,7 +590,7 @@ func (r *connectionResource) refreshThroughStore(ctx context.Context, plan *conn
 				"store is reachable and writable, then apply again. If the server rotates refresh tokens, the one just "+
 				"presented is now retired and its successor is lost: configure a new refresh token (a changed "+
 				"refresh_token, or refresh_token_wo with a bumped refresh_token_wo_version) as well.\n\nError: %s",
-				plan.TokenURL.ValueString(), label, store.backend, err))
+				oauthclient.RedactURL(plan.TokenURL.ValueString()), label, store.backend, err))
 		return nil
 	case err != nil:
 		diags.AddError("Unable to Read OAuth2 Token Store",
@@ -834,12 +834,13 @@ func stringList(values []string) types.List {
 }
 
 // validationErrorDetail explains a failed token request: which connection,
-// which endpoint, what the server said and what to check.
+// which endpoint (through oauthclient.RedactURL), what the server said and
+// what to check.
 // subject names what asked, such as `connection "CRM"`; consequence, when
 // set, is a sentence saying what did not happen.
 func validationErrorDetail(subject, tokenURL, consequence string, err error) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The token endpoint %s did not issue a token for %s.", tokenURL, subject)
+	fmt.Fprintf(&b, "The token endpoint %s did not issue a token for %s.", oauthclient.RedactURL(tokenURL), subject)
 	if consequence != "" {
 		b.WriteString(" " + consequence)
 	}

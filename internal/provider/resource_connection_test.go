@@ -359,6 +359,35 @@ func TestAccConnection_invalidSecret(t *testing.T) {
 	})
 }
 
+// TestAccConnection_tokenURLWithCredentials gives token_url credentials of
+// its own, in the query (accepted, and echoed back by the server) and as
+// user information (refused at plan time); no diagnostic repeats them.
+func TestAccConnection_tokenURLWithCredentials(t *testing.T) {
+	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		return refuse(http.StatusUnauthorized, "invalid_client", "unknown client for "+r.Query)
+	})
+	userinfoURL := strings.Replace(server.URL(), "://", "://crm:Us3cr3t@", 1)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccConnectionClientCredentialsConfig(server.URL()+"?api_key=Qs3cr3t", "basic", "wrong-secret"),
+				// Redacted, the URL matches; as configured, it would not.
+				ExpectError: regexp.MustCompile(`(?s)Unable to Validate OAuth2 Connection.*` + regexp.QuoteMeta(server.URL()) +
+					`\?api_key=\[REDACTED\]\s+did\s+not\s+issue.*unknown\s+client\s+for\s+api_key=\[REDACTED\]`),
+			},
+			{
+				Config:      testAccConnectionClientCredentialsConfig(userinfoURL, "basic", "wrong-secret"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid Token URL.*token_url.*must\s+not\s+contain\s+user\s+information`),
+			},
+		},
+	})
+	if n := server.Count(); n != 1 {
+		t.Errorf("requests: got %d, want 1 (none with user information in the URL)", n)
+	}
+}
+
 func TestAccConnection_writeOnlySecretVersionBump(t *testing.T) {
 	server := newTokenEndpoint(t, acceptSecret("at-wo", "first-secret", "second-secret"))
 	resource.ParallelTest(t, resource.TestCase{
@@ -827,6 +856,26 @@ func TestValidationErrorDetail(t *testing.T) {
 				t.Errorf("detail does not end with the underlying error: %q", got)
 			}
 		})
+	}
+}
+
+// TestValidationErrorDetail_tokenURLCredentials checks that credentials
+// written into token_url, as user information or in the query, are not
+// repeated by the diagnostic.
+func TestValidationErrorDetail_tokenURLCredentials(t *testing.T) {
+	for _, tc := range []struct{ tokenURL, want string }{
+		{"https://login.example.test/token?client_secret=Qs3cr3t", "https://login.example.test/token?client_secret=[REDACTED]"},
+		{"https://client:Qs3cr3t@login.example.test/token", "https://[REDACTED]@login.example.test/token"},
+		{"https://client:Qs3cr3t@login.example.test:bad/token", "https://[REDACTED]@login.example.test:bad/token"},
+	} {
+		err := &oauthclient.Error{TokenURL: oauthclient.RedactURL(tc.tokenURL), StatusCode: 401, Code: "invalid_client"}
+		got := validationErrorDetail(`connection "CRM"`, tc.tokenURL, "Nothing was saved.", err)
+		if strings.Contains(got, "Qs3cr3t") {
+			t.Errorf("detail shows the secret in %q: %q", tc.tokenURL, got)
+		}
+		if !strings.Contains(got, "The token endpoint "+tc.want+" did not issue") {
+			t.Errorf("detail %q does not name the endpoint as %q", got, tc.want)
+		}
 	}
 }
 

@@ -288,7 +288,7 @@ func (r *webhookSecretResource) validate(ctx context.Context, plan, config *webh
 
 	tokenReq := plan.tokenRequest(config)
 	ctx = tflog.SetField(ctx, "webhook_secret_id", plan.ID.ValueString())
-	ctx = tflog.SetField(ctx, "token_url", tokenReq.TokenURL)
+	ctx = tflog.SetField(ctx, "token_url", oauthclient.RedactURL(tokenReq.TokenURL))
 	ctx = tflog.SetField(ctx, "grant_type", string(tokenReq.GrantType))
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
 	tflog.Debug(ctx, "validating oauth2 webhook secret")
@@ -313,7 +313,7 @@ func (r *webhookSecretResource) validate(ctx context.Context, plan, config *webh
 			fmt.Sprintf("The token endpoint %s answered webhook secret %q without %s, so nothing was saved. "+
 				"Webhook senders need access_token to authenticate and expires_in to know when to fetch a new token. "+
 				"Configure the endpoint to return %s, or point token_url at one that does.",
-				tokenReq.TokenURL, plan.Name.ValueString(), andList(missing), andList(missing)))
+				oauthclient.RedactURL(tokenReq.TokenURL), plan.Name.ValueString(), andList(missing), andList(missing)))
 		return diags
 	}
 	tflog.Info(ctx, "oauth2 webhook secret validated", map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn})

@@ -3,7 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
-
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -67,6 +67,8 @@ type settingSpec struct {
 	writeOnlyTwin bool
 	// allowed, when set, restricts the value and is listed in the description.
 	allowed []string
+	// validators check string values besides allowed.
+	validators []validator.String
 	// defaultValue is a schema Default in resources and applied in Open by
 	// connectionSettingsModel.applyDefaults in the ephemeral resource.
 	defaultValue string
@@ -85,6 +87,7 @@ var connectionSettings = []settingSpec{
 		name:        "token_url",
 		description: "The token endpoint (RFC 6749 §3.2). A `{tenant_id}` placeholder is replaced with `tenant_id`.",
 		required:    true,
+		validators:  []validator.String{tokenURLValidator{}},
 	},
 	{
 		name:        "client_id",
@@ -180,10 +183,11 @@ func (s settingSpec) markdown() string {
 }
 
 func (s settingSpec) stringValidators() []validator.String {
-	if len(s.allowed) == 0 {
-		return nil
+	out := slices.Clone(s.validators)
+	if len(s.allowed) > 0 {
+		out = append(out, stringvalidator.OneOf(s.allowed...))
 	}
-	return []validator.String{stringvalidator.OneOf(s.allowed...)}
+	return out
 }
 
 func quoteList(values []string) string {

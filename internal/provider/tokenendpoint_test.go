@@ -29,6 +29,7 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 type recordedRequest struct {
 	Method        string
 	Path          string
+	Query         string // raw, as received
 	Authorization string
 	ContentType   string
 	Body          string
@@ -99,6 +100,7 @@ func (e *tokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	rec := recordedRequest{
 		Method:        r.Method,
 		Path:          r.URL.Path,
+		Query:         r.URL.RawQuery,
 		Authorization: r.Header.Get("Authorization"),
 		ContentType:   r.Header.Get("Content-Type"),
 		Body:          string(body),

@@ -49,6 +49,35 @@ func (v durationValidator) ValidateString(_ context.Context, req validator.Strin
 	}
 }
 
+var _ validator.String = tokenURLValidator{}
+
+// tokenURLValidator checks the form of a token endpoint URL at plan time:
+// absolute, http or https, a host, and no user information or fragment
+// (RFC 6749 §3.2). Whether plain http is allowed depends on the provider's
+// allow_insecure_http, which is not known here, so that rule waits for the
+// token request. Messages show the URL through oauthclient.RedactURL.
+type tokenURLValidator struct{}
+
+func (v tokenURLValidator) Description(context.Context) string {
+	return "value must be an absolute http or https URL without user information or a fragment"
+}
+
+func (v tokenURLValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v tokenURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := oauthclient.ValidateTokenURL(req.ConfigValue.ValueString(), true); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Token URL",
+			fmt.Sprintf("The %s is not a usable token endpoint. Give the absolute URL of the token endpoint, such as "+
+				"\"https://login.example.com/oauth2/token\", and put the client credentials in client_id and the client "+
+				"secret attributes, never in the URL.\n\nError: %s", req.Path, err))
+	}
+}
+
 // settingsRule is a configuration check over several attributes that works
 // for resources and ephemeral resources alike.
 type settingsRule interface {

@@ -196,3 +196,43 @@ func TestDurationValidator(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenURLValidator(t *testing.T) {
+	for _, tc := range []struct {
+		value    types.String
+		wantText string // empty: no error
+	}{
+		{types.StringValue("https://login.example.test/oauth2/token"), ""},
+		{types.StringValue("http://127.0.0.1:8080/token"), ""},
+		// Plain http to another host depends on allow_insecure_http,
+		// which only the provider knows.
+		{types.StringValue("http://login.example.test/token"), ""},
+		{types.StringValue("https://login.example.test/{tenant_id}/token"), ""},
+		{types.StringValue("https://login.example.test/token?p=B2C_1"), ""},
+		{types.StringNull(), ""},
+		{types.StringUnknown(), ""},
+		{types.StringValue("https://user:Pw-s3cr3t@login.example.test/token"), "must not contain user information"},
+		{types.StringValue("https://user:Pw-s3cr3t@login.example.test:bad/token"), "is not a valid URL"},
+		{types.StringValue("ftp://user:Pw-s3cr3t@login.example.test/token"), `has scheme "ftp"`},
+		{types.StringValue("user:Pw-s3cr3t@login.example.test/token"), "only https"},
+		{types.StringValue("login.example.test/token?k=Pw-s3cr3t"), "is not an absolute URL"},
+		{types.StringValue("https://login.example.test/token?k=Pw-s3cr3t#frag"), "must not contain a fragment"},
+	} {
+		resp := &validator.StringResponse{}
+		tokenURLValidator{}.ValidateString(context.Background(), validator.StringRequest{
+			Path: path.Root("token_url"), ConfigValue: tc.value,
+		}, resp)
+		if tc.wantText == "" {
+			if resp.Diagnostics.HasError() {
+				t.Errorf("%s: unexpected diagnostics %v", tc.value, resp.Diagnostics)
+			}
+			continue
+		}
+		checkRuleDiags(t, resp.Diagnostics, "token_url", tc.wantText)
+		for _, d := range resp.Diagnostics {
+			if strings.Contains(d.Summary()+d.Detail(), "Pw-s3cr3t") {
+				t.Errorf("%s: the diagnostic shows the secret in the URL: %q", tc.value, d.Detail())
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"time"
 
@@ -148,6 +149,15 @@ func NewVault(cfg VaultConfig) (Store, error) {
 	}
 	if cfg.Address != "" {
 		vc.Address = cfg.Address
+	}
+	// The client repeats its address in every error (and the whole of it
+	// when it does not parse), so credentials in it would leak: refuse them
+	// without quoting the address.
+	switch u, err := url.Parse(vc.Address); {
+	case err != nil:
+		return nil, errors.New("tokenstore: vault token store: the address (or VAULT_ADDR) is not a valid URL such as https://vault.example.com:8200")
+	case u.User != nil:
+		return nil, errors.New("tokenstore: vault token store: the address (or VAULT_ADDR) must not contain user information; authenticate with the token")
 	}
 	vc.Timeout = s.timeout
 	if cfg.CACert != "" {

@@ -315,6 +315,18 @@ func TestNewVault_config(t *testing.T) {
 		t.Errorf("Get with a wrong token: %v", err)
 	}
 
+	// Credentials in the address would be repeated by every client error:
+	// refused, without quoting them.
+	for _, addr := range []string{
+		strings.Replace(srv.URL, "://", "://user:addr-s3cr3t@", 1),
+		"http://user:addr-s3cr3t@127.0.0.1:bad",
+	} {
+		_, err := NewVault(VaultConfig{Address: addr, Token: srv.Token, Key: testKey(t)})
+		if err == nil || strings.Contains(err.Error(), "addr-s3cr3t") {
+			t.Errorf("NewVault with credentials in the address: %v", err)
+		}
+	}
+
 	// An unreachable server fails within the timeout.
 	dead, err := NewVault(VaultConfig{Address: "http://127.0.0.1:1", Token: "t", Key: testKey(t), Timeout: time.Second})
 	if err != nil {
