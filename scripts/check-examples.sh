@@ -49,7 +49,7 @@ export TF_IN_AUTOMATION=1
 failed=()
 skipped=()
 
-echo "==> tofu fmt -check -recursive $EXAMPLES_DIR"
+echo "==> $(basename "$TOFU") fmt -check -recursive $EXAMPLES_DIR"
 if ! "$TOFU" fmt -check -diff -recursive "$EXAMPLES_DIR"; then
 	failed+=("fmt: run 'make fmt'")
 fi

@@ -357,7 +357,8 @@ func (d *demo) tofu(ctx context.Context, capture *bytes.Buffer, args ...string) 
 	if !d.color {
 		args = append(args, "-no-color")
 	}
-	step("tofu %s", strings.Join(args[1:], " "))
+	cli := filepath.Base(d.opts.tofu)
+	step("%s %s", cli, strings.Join(args[1:], " "))
 	cmd := exec.CommandContext(ctx, d.opts.tofu, args...)
 	cmd.Env = d.env
 	// Everything OpenTofu prints is also kept, to be searched for secrets.
@@ -374,7 +375,7 @@ func (d *demo) tofu(ctx context.Context, capture *bytes.Buffer, args ...string) 
 		if capture != nil {
 			_, _ = os.Stdout.Write(capture.Bytes())
 		}
-		return fmt.Errorf("tofu %s: %w", args[1], err)
+		return fmt.Errorf("%s %s: %w", cli, args[1], err)
 	}
 	return nil
 }
