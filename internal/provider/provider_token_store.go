@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -417,6 +418,14 @@ func entryNameKey(storeKey string) []byte {
 	mac := hmac.New(sha256.New, k[:])
 	mac.Write([]byte(entryNameDomain))
 	return mac.Sum(nil)
+}
+
+// secretNameKey reports whether nameKey was derived from a store key, and so
+// is unknown to whoever lacks that key: the stand-in entryNameKey returns
+// without one is a published constant, good for naming entries but not for
+// keying anything that must stay unguessable.
+func secretNameKey(nameKey []byte) bool {
+	return len(nameKey) > 0 && !bytes.Equal(nameKey, []byte(entryNameDomain))
 }
 
 // accessTokenEntryKey names the store entry of a token request.

@@ -1,14 +1,24 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -592,6 +602,92 @@ func TestAccConnection_authorizationCodeWithoutPendingRequest(t *testing.T) {
 	})
 }
 
+// TestAccConnection_authorizationCodeVerifierNotInState reads the state file
+// the CLI wrote after the first apply of a confidential client: it holds the
+// request's state value, and nowhere the PKCE verifier, which the exchange
+// derives again from client_secret_wo. A client secret replaced between the
+// two applies is then refused with a diagnostic saying why.
+func TestAccConnection_authorizationCodeVerifierNotInState(t *testing.T) {
+	// The working directories, and the state files in them, go where the
+	// test can read them: the state handed to checks has no private state.
+	// Setenv rules out a parallel test.
+	tempDir := t.TempDir()
+	t.Setenv("TF_ACC_TEMP_DIR", tempDir)
+
+	var authURL, verifier string
+	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		// Both secrets are valid, as while a secret is rotated.
+		if got := r.clientSecret(); got != "ac-secret-wo" && got != "rotated-secret" {
+			return refuse(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+		}
+		u, err := parseAuthURL(authURL)
+		if err != nil {
+			t.Errorf("authorization_request_url %q: %v", authURL, err)
+			return refuse(http.StatusBadRequest, "invalid_request", "no authorization request")
+		}
+		if got, want := oauthclient.CodeChallengeS256(r.Params["code_verifier"]), u.Query().Get("code_challenge"); got != want {
+			return refuse(http.StatusBadRequest, "invalid_grant", "PKCE verification failed.")
+		}
+		return issue("at-ac", 3600, nil)
+	})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccConnectionAuthCodeWriteOnlyConfig(server.URL(), "ac-secret-wo", ""),
+				Check: func(s *terraform.State) error {
+					authURL = s.RootModule().Resources["oauth2_connection.test"].Primary.Attributes["authorization_request_url"]
+					u, err := parseAuthURL(authURL)
+					if err != nil {
+						return err
+					}
+					state := u.Query().Get("state")
+					verifier = pkceVerifier([]byte("ac-secret-wo"), state)
+					if got, want := u.Query().Get("code_challenge"), oauthclient.CodeChallengeS256(verifier); got != want {
+						return fmt.Errorf("code_challenge: got %q, want %q, the challenge of the verifier derived from the client secret", got, want)
+					}
+					raw, private, err := readStateFileInstance(tempDir, "oauth2_connection", "test")
+					if err != nil {
+						return err
+					}
+					if !bytes.Contains(private, []byte(`"state":"`+state+`"`)) {
+						return fmt.Errorf("private state %q lacks the state value of the authorization request", private)
+					}
+					if !bytes.Contains(private, []byte(`"verifier_source":"client_secret"`)) {
+						return fmt.Errorf("private state %q does not record the client secret derivation", private)
+					}
+					for what, b := range map[string][]byte{"state file": raw, "private state": private} {
+						if bytes.Contains(b, []byte(verifier)) || bytes.Contains(b, []byte("code_verifier")) {
+							return fmt.Errorf("the %s holds the PKCE verifier", what)
+						}
+					}
+					return nil
+				},
+			},
+			{
+				// client_secret_wo replaced without a version bump: the
+				// client authenticates, but the verifier derived from the
+				// new secret does not match the challenge.
+				Config:      testAccConnectionAuthCodeWriteOnlyConfig(server.URL(), "rotated-secret", "code-from-redirect"),
+				ExpectError: regexp.MustCompile(`(?s)invalid_grant.*derived\s+from\s+the\s+client\s+secret.*must\s+be\s+the\s+same\s+as\s+when`),
+			},
+			{
+				Config: testAccConnectionAuthCodeWriteOnlyConfig(server.URL(), "ac-secret-wo", "code-from-redirect"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("authorized")),
+				},
+				Check: func(*terraform.State) error {
+					if got := server.Last().Params["code_verifier"]; got != verifier {
+						return fmt.Errorf("code_verifier: got %q, want the one derived at the first apply", got)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
 func TestAccConnection_import(t *testing.T) {
 	server := newTokenEndpoint(t, acceptSecret("at-import", "s3cret"))
 	config := testAccConnectionClientCredentialsConfig(server.URL(), "basic", "s3cret")
@@ -811,6 +907,26 @@ resource "oauth2_connection" "test" {
 `, tokenURL, codeLines)
 }
 
+func testAccConnectionAuthCodeWriteOnlyConfig(tokenURL, secret, code string) string {
+	codeLines := ""
+	if code != "" {
+		codeLines = fmt.Sprintf("authorization_code_wo = %q\n  authorization_code_wo_version = 1", code)
+	}
+	return fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label                    = "Auth code"
+  grant_type               = "authorization_code"
+  token_url                = %[1]q
+  authorization_url        = "https://login.example.test/authorize"
+  redirect_uri             = "http://127.0.0.1:8976/callback"
+  client_id                = "client-ac"
+  client_secret_wo         = %[2]q
+  client_secret_wo_version = 1
+  %[3]s
+}
+`, tokenURL, secret, codeLines)
+}
+
 func TestValidationErrorDetail(t *testing.T) {
 	const tokenURL = "https://login.example.test/token"
 	for _, tc := range []struct {
@@ -936,4 +1052,300 @@ func TestConnectionRefreshTokenRotatedWithoutStore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPKCEVerifier checks the derivation of PKCE code verifiers: a pinned
+// construction, deterministic, distinct per key and per state, and a valid
+// RFC 7636 §4.1 code verifier.
+func TestPKCEVerifier(t *testing.T) {
+	key, state := []byte("ac-secret"), "state-1"
+	v := pkceVerifier(key, state)
+
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("oauth2 pkce verifier v1\x00state-1"))
+	if want := base64.RawURLEncoding.EncodeToString(mac.Sum(nil)); v != want {
+		t.Errorf("verifier: got %q, want %q", v, want)
+	}
+	if again := pkceVerifier(key, state); again != v {
+		t.Errorf("same key and state: got %q, then %q", v, again)
+	}
+	if other := pkceVerifier([]byte("ac-secret2"), state); other == v {
+		t.Errorf("a different key gave the same verifier %q", v)
+	}
+	if other := pkceVerifier(key, "state-2"); other == v {
+		t.Errorf("a different state gave the same verifier %q", v)
+	}
+
+	// code-verifier = 43*128unreserved; unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
+	rfc7636 := regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+	for _, tc := range []struct {
+		key   []byte
+		state string
+	}{
+		{key, state},
+		{entryNameKey(strings.Repeat("11", 32)), oauthclient.NewState()},
+		{[]byte("x"), ""},
+		{[]byte(strings.Repeat("long secret ", 20)), strings.Repeat("s", 500)},
+	} {
+		v := pkceVerifier(tc.key, tc.state)
+		if len(v) != 43 || !rfc7636.MatchString(v) {
+			t.Errorf("verifier %q: want 43 characters of the RFC 7636 unreserved set", v)
+		}
+	}
+}
+
+// testAuthCodeConnection is a planned authorization_code connection with a
+// code verifier; an empty secret makes it a public client.
+func testAuthCodeConnection(tokenURL, secret string) connectionResourceModel {
+	var m connectionResourceModel
+	m.ID = types.StringValue("0b6c7a51-8f0e-4d3a-9c2e-5b1f3e7d9a20")
+	m.Label = types.StringValue("Unit")
+	m.GrantType = types.StringValue(string(oauthclient.GrantAuthorizationCode))
+	m.TokenURL = types.StringValue(tokenURL)
+	m.AuthorizationURL = types.StringValue("https://login.example.test/authorize")
+	m.RedirectURI = types.StringValue("http://127.0.0.1:8976/callback")
+	m.ClientID = types.StringValue("client-ac")
+	m.ClientSecret = types.StringNull()
+	m.ClientAuth = types.StringValue(string(oauthclient.AuthNone))
+	if secret != "" {
+		m.ClientSecret = types.StringValue(secret)
+		m.ClientAuth = types.StringValue(string(oauthclient.AuthBasic))
+	}
+	m.Scopes = types.ListNull(types.StringType)
+	m.ExtraParams = types.MapNull(types.StringType)
+	m.Validate = types.BoolValue(true)
+	m.PKCE = types.BoolValue(true)
+	return m
+}
+
+// pkceEndpoint is a token endpoint that checks the code verifier of an
+// exchange against the code_challenge of *authURL.
+func pkceEndpoint(t *testing.T, authURL *string) *tokenEndpoint {
+	return newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
+		u, err := parseAuthURL(*authURL)
+		if err != nil {
+			return refuse(http.StatusBadRequest, "invalid_request", "no authorization request")
+		}
+		if r.Params["code_verifier"] == "" || oauthclient.CodeChallengeS256(r.Params["code_verifier"]) != u.Query().Get("code_challenge") {
+			return refuse(http.StatusBadRequest, "invalid_grant", "PKCE verification failed.")
+		}
+		return issue("at-ac", 3600, map[string]any{"refresh_token": "rt-from-code"})
+	})
+}
+
+// TestConnectionAuthorizationCodeVerifierSources runs both applies of the
+// authorization code grant for each place the code verifier can come from,
+// and checks what private state holds in between.
+func TestConnectionAuthorizationCodeVerifierSources(t *testing.T) {
+	storeKey := testStoreKey(t)
+	store := func(nameKey []byte) *tokenStore {
+		return &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: nameKey}
+	}
+	for name, tc := range map[string]struct {
+		secret, woSecret string
+		store            *tokenStore
+		source           string
+		key              []byte
+	}{
+		"client secret":                       {secret: "ac-secret", source: verifierFromClientSecret, key: []byte("ac-secret")},
+		"write-only client secret":            {woSecret: "ac-secret-wo", source: verifierFromClientSecret, key: []byte("ac-secret-wo")},
+		"client secret and token store":       {secret: "ac-secret", store: store(entryNameKey(storeKey)), source: verifierFromClientSecret, key: []byte("ac-secret")},
+		"public client with token store":      {store: store(entryNameKey(storeKey)), source: verifierFromTokenStore, key: entryNameKey(storeKey)},
+		"public client, unreadable store key": {store: store(entryNameKey("")), source: verifierStored},
+		"public client without token store":   {source: verifierStored},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var authURL string
+			server := pkceEndpoint(t, &authURL)
+			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &connectionResource{data: &providerData{client: client, now: time.Now, store: tc.store}}
+			ctx := context.Background()
+
+			plan := testAuthCodeConnection(server.URL(), tc.secret)
+			config := plan
+			if tc.woSecret != "" {
+				config.ClientSecretWO = types.StringValue(tc.woSecret)
+				config.ClientAuth = types.StringValue(string(oauthclient.AuthBasic))
+				plan.ClientAuth = config.ClientAuth
+			}
+			pending := testPrivate{}
+			if diags := r.apply(ctx, &plan, &config, nil, nil, pending); diags.HasError() {
+				t.Fatalf("first apply: %v", diags)
+			}
+			authURL = plan.AuthorizationRequestURL.ValueString()
+			u, err := parseAuthURL(authURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := pending[privateKeyAuthorization]
+			var rec map[string]string
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				t.Fatalf("private state %q: %v", raw, err)
+			}
+			if got, want := rec["state"], u.Query().Get("state"); got != want {
+				t.Errorf("private state: state %q, want the URL's %q", got, want)
+			}
+			if got := rec["verifier_source"]; got != tc.source {
+				t.Errorf("private state: verifier_source %q, want %q", got, tc.source)
+			}
+
+			prior := plan
+			plan = testAuthCodeConnection(server.URL(), tc.secret)
+			plan.ClientAuth = prior.ClientAuth
+			plan.AuthorizationCodeWOVersion = types.Int64Value(1)
+			config = plan
+			config.ClientSecretWO = types.StringValue(tc.woSecret)
+			config.AuthorizationCodeWO = types.StringValue("code-from-redirect")
+			after := testPrivate{}
+			if diags := r.apply(ctx, &plan, &config, &prior, pending, after); diags.HasError() {
+				t.Fatalf("exchange: %v", diags)
+			}
+			if got := plan.Status.ValueString(); got != statusAuthorized {
+				t.Errorf("status: got %q, want %q", got, statusAuthorized)
+			}
+			if after[privateKeyAuthorization] != nil {
+				t.Errorf("the spent authorization request stays in private state: %q", after[privateKeyAuthorization])
+			}
+			verifier := server.Last().Params["code_verifier"]
+			if tc.source == verifierStored {
+				if got := rec["code_verifier"]; got != verifier {
+					t.Errorf("kept verifier: got %q, want the one presented, %q", got, verifier)
+				}
+				return
+			}
+			if bytes.Contains(raw, []byte(verifier)) || rec["code_verifier"] != "" {
+				t.Errorf("private state %q holds the code verifier", raw)
+			}
+			if want := pkceVerifier(tc.key, rec["state"]); verifier != want {
+				t.Errorf("code_verifier: got %q, want %q", verifier, want)
+			}
+		})
+	}
+}
+
+// TestConnectionAuthorizationCodeVerifierKeyChanged exchanges a code after
+// the key its verifier derives from changed or went away: the diagnostics
+// say why, and name no secret.
+func TestConnectionAuthorizationCodeVerifierKeyChanged(t *testing.T) {
+	storeKey := testStoreKey(t)
+	for name, tc := range map[string]struct {
+		secret, newSecret string
+		store, newStore   *tokenStore
+		otherChallenge    bool
+		want              []string
+		not               []string
+	}{
+		"client secret replaced": {
+			secret: "ac-secret", newSecret: "rotated-secret",
+			want: []string{
+				`error "invalid_grant"`,
+				"derived from the client secret (client_secret or client_secret_wo), which must be the same as when authorization_request_url was created",
+			},
+		},
+		"token store key replaced": {
+			store:    &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey(storeKey)},
+			newStore: &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey(strings.Repeat("22", 32))},
+			want:     []string{`error "invalid_grant"`, "derived from the encryption key of the provider's token_store, which must be the same"},
+		},
+		"token store removed": {
+			store: &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey(storeKey)},
+			want:  []string{"derived from the encryption key of the provider's token_store, which is no longer configured"},
+		},
+		"client secret removed": {
+			secret: "ac-secret",
+			want:   []string{"derived from the client secret (client_secret or client_secret_wo), which is no longer configured"},
+		},
+		"verifier kept, code refused": {
+			// Nothing to derive from, so nothing to blame on a key.
+			otherChallenge: true,
+			want:           []string{`error "invalid_grant"`},
+			not:            []string{"derived from"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var authURL string
+			server := pkceEndpoint(t, &authURL)
+			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &connectionResource{data: &providerData{client: client, now: time.Now, store: tc.store}}
+			ctx := context.Background()
+
+			plan := testAuthCodeConnection(server.URL(), tc.secret)
+			config := plan
+			pending := testPrivate{}
+			if diags := r.apply(ctx, &plan, &config, nil, nil, pending); diags.HasError() {
+				t.Fatalf("first apply: %v", diags)
+			}
+			authURL = plan.AuthorizationRequestURL.ValueString()
+			if tc.otherChallenge {
+				// Another request's challenge: the kept verifier does not fit.
+				authURL = strings.Replace(authURL, "code_challenge=", "code_challenge=x", 1)
+			}
+
+			r.data.store = tc.newStore
+			prior := plan
+			plan = testAuthCodeConnection(server.URL(), tc.newSecret)
+			plan.AuthorizationCodeWOVersion = types.Int64Value(1)
+			config = plan
+			config.AuthorizationCodeWO = types.StringValue("code-from-redirect")
+			diags := r.apply(ctx, &plan, &config, &prior, pending, testPrivate{})
+			if !diags.HasError() {
+				t.Fatalf("the exchange succeeded")
+			}
+			detail := diags.Errors()[0].Detail()
+			for _, w := range tc.want {
+				if !strings.Contains(detail, w) {
+					t.Errorf("detail lacks %q: %q", w, detail)
+				}
+			}
+			for _, n := range append(tc.not, "ac-secret", "rotated-secret", storeKey) {
+				if strings.Contains(detail, n) {
+					t.Errorf("detail holds %q: %q", n, detail)
+				}
+			}
+		})
+	}
+}
+
+// readStateFileInstance reads the one state file the CLI wrote under dir and
+// returns it with the decoded private state of resource typ.name.
+func readStateFileInstance(dir, typ, name string) (raw, private []byte, err error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*", "*", "terraform.tfstate"))
+	if err != nil || len(files) != 1 {
+		return nil, nil, fmt.Errorf("state files under %s: got %q (%v), want one", dir, files, err)
+	}
+	raw, err = os.ReadFile(files[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	var state struct {
+		Resources []struct {
+			Type      string `json:"type"`
+			Name      string `json:"name"`
+			Instances []struct {
+				Private []byte `json:"private"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(raw, &state); err != nil {
+		return nil, nil, fmt.Errorf("state file %s: %w", files[0], err)
+	}
+	for _, r := range state.Resources {
+		if r.Type != typ || r.Name != name || len(r.Instances) != 1 {
+			continue
+		}
+		// The framework keeps private state as a JSON object of
+		// base64-encoded values, one per key.
+		var keys map[string][]byte
+		if err := json.Unmarshal(r.Instances[0].Private, &keys); err != nil {
+			return nil, nil, fmt.Errorf("private state of %s.%s: %w", typ, name, err)
+		}
+		return raw, bytes.Join(slices.Collect(maps.Values(keys)), []byte("\n")), nil
+	}
+	return nil, nil, fmt.Errorf("state file %s has no instance of %s.%s", files[0], typ, name)
 }
