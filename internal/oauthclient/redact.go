@@ -34,6 +34,7 @@ type redactor struct {
 func newRedactor(req *Request) *redactor {
 	rd := &redactor{basicID: req.ClientID, basicSecret: req.ClientSecret}
 	rd.add(req.ClientSecret, req.Password, req.RefreshToken, req.Code, req.CodeVerifier)
+	rd.add(req.AlsoRedact...)
 	return rd
 }
 

@@ -274,3 +274,31 @@ func TestRedaction_unparsedAnswer(t *testing.T) {
 		})
 	}
 }
+
+// A refresh token that a rotated one replaced is not sent, but a server that
+// remembers it may still echo it; AlsoRedact keeps it out of the error.
+func TestRedaction_alsoRedact(t *testing.T) {
+	const retired = "retired/refresh+token"
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusBadRequest, fmt.Sprintf(`{"error":"invalid_grant","error_description":"family of %s was revoked (%s)"}`,
+			retired, url.QueryEscape(retired)))
+	})
+	c := newTestClient(t, Options{})
+	req := Request{
+		TokenURL: srv.URL, GrantType: GrantRefreshToken, AuthStyle: AuthPost,
+		ClientID: "id", ClientSecret: "secret", RefreshToken: "current-refresh",
+		AlsoRedact: []string{retired},
+	}
+	_, err := c.Exchange(context.Background(), req)
+	if err == nil {
+		t.Fatal("Exchange succeeded, want invalid_grant")
+	}
+	for _, form := range formsOf(retired) {
+		if strings.Contains(err.Error(), form) {
+			t.Errorf("error %q contains the retired refresh token as %q", err, form)
+		}
+	}
+	if !strings.Contains(err.Error(), "invalid_grant") {
+		t.Errorf("error %q lost the server's error code", err)
+	}
+}

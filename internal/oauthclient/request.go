@@ -111,6 +111,12 @@ type Request struct {
 	// ExtraParams are added to the request (audience, resource, …). A key that
 	// the request already sets is an error, never a silent override.
 	ExtraParams map[string]string
+
+	// AlsoRedact lists secrets the request does not send but that must not
+	// appear in errors or logs either, such as the configured refresh token
+	// that a stored, rotated one stands in for. They are not part of the
+	// request's identity.
+	AlsoRedact []string
 }
 
 // tenantPlaceholder is replaced with the url.PathEscape'd tenant id in

@@ -303,6 +303,7 @@ func (e *accessTokenEphemeralResource) storedToken(ctx context.Context, tokenReq
 		if req.GrantType == oauthclient.GrantRefreshToken {
 			switch {
 			case current != nil && current.RefreshToken != "":
+				req.AlsoRedact = append(req.AlsoRedact, req.RefreshToken)
 				req.RefreshToken = current.RefreshToken
 			case connectionID != "":
 				return nil, errNoStoredRefreshToken

@@ -599,6 +599,7 @@ func (r *connectionResource) refreshThroughStore(ctx context.Context, plan *conn
 		req := tokenReq
 		if current != nil && current.RefreshToken != "" && (recorded == "" || recorded == seed) {
 			ctx = maskSecrets(ctx, current.AccessToken, current.RefreshToken, current.IDToken)
+			req.AlsoRedact = append(req.AlsoRedact, req.RefreshToken)
 			req.RefreshToken = current.RefreshToken
 			presentedStored = req.RefreshToken != tokenReq.RefreshToken
 		}

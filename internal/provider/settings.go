@@ -462,7 +462,7 @@ func firstSet(values ...types.String) string {
 // requestSecrets lists the secret values a request carries, for log masking.
 func requestSecrets(r oauthclient.Request) []string {
 	var out []string
-	for _, s := range []string{r.ClientSecret, r.Password, r.RefreshToken, r.Code, r.CodeVerifier} {
+	for _, s := range append([]string{r.ClientSecret, r.Password, r.RefreshToken, r.Code, r.CodeVerifier}, r.AlsoRedact...) {
 		if s != "" {
 			out = append(out, s)
 		}
