@@ -78,11 +78,31 @@ func (v tokenURLValidator) ValidateString(_ context.Context, req validator.Strin
 	}
 }
 
-// settingsRule is a configuration check over several attributes that works
-// for resources and ephemeral resources alike.
+// settingsRule is a configuration check over several attributes. Each rule
+// says what it checks and checks it; ruleAdapter hands it to resources and
+// ephemeral resources alike.
 type settingsRule interface {
-	resource.ConfigValidator
-	ephemeral.ConfigValidator
+	Description(context.Context) string
+	validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics
+}
+
+// ruleAdapter serves a settingsRule as a resource and as an ephemeral
+// resource config validator.
+type ruleAdapter struct{ settingsRule }
+
+var (
+	_ resource.ConfigValidator  = ruleAdapter{}
+	_ ephemeral.ConfigValidator = ruleAdapter{}
+)
+
+func (a ruleAdapter) MarkdownDescription(ctx context.Context) string { return a.Description(ctx) }
+
+func (a ruleAdapter) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(a.validate(ctx, req.Config)...)
+}
+
+func (a ruleAdapter) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	resp.Diagnostics.Append(a.validate(ctx, req.Config)...)
 }
 
 var (
@@ -106,18 +126,6 @@ type requiredWhenValidator struct {
 
 func (v requiredWhenValidator) Description(context.Context) string {
 	return fmt.Sprintf("when %s is one of %s, %s must be set", v.when, strings.Join(v.values, ", "), strings.Join(v.anyOf, " or "))
-}
-
-func (v requiredWhenValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v requiredWhenValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
-}
-
-func (v requiredWhenValidator) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
-	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
 }
 
 func (v requiredWhenValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
@@ -176,18 +184,6 @@ type tenantPlaceholderValidator struct{}
 
 func (v tenantPlaceholderValidator) Description(context.Context) string {
 	return "tenant_id must be set when token_url or authorization_url contains {tenant_id}"
-}
-
-func (v tenantPlaceholderValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v tenantPlaceholderValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
-}
-
-func (v tenantPlaceholderValidator) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
-	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
 }
 
 func (v tenantPlaceholderValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
@@ -276,18 +272,6 @@ func (v connectionIDGrantValidator) Description(context.Context) string {
 	return "with connection_id, grant_type must be refresh_token or unset"
 }
 
-func (v connectionIDGrantValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v connectionIDGrantValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
-}
-
-func (v connectionIDGrantValidator) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
-	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
-}
-
 func (v connectionIDGrantValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
 	var id, grant types.String
 	diags := config.GetAttribute(ctx, path.Root("connection_id"), &id)
@@ -316,7 +300,7 @@ func writeOnlyConflicts(names ...string) []resource.ConfigValidator {
 func resourceRules(rules []settingsRule) []resource.ConfigValidator {
 	out := make([]resource.ConfigValidator, 0, len(rules))
 	for _, r := range rules {
-		out = append(out, r)
+		out = append(out, ruleAdapter{r})
 	}
 	return out
 }
@@ -324,7 +308,7 @@ func resourceRules(rules []settingsRule) []resource.ConfigValidator {
 func ephemeralRules(rules []settingsRule) []ephemeral.ConfigValidator {
 	out := make([]ephemeral.ConfigValidator, 0, len(rules))
 	for _, r := range rules {
-		out = append(out, r)
+		out = append(out, ruleAdapter{r})
 	}
 	return out
 }
@@ -339,18 +323,6 @@ type unsupportedValueValidator struct {
 
 func (v unsupportedValueValidator) Description(context.Context) string {
 	return fmt.Sprintf("%s must not be %q", v.attr, v.value)
-}
-
-func (v unsupportedValueValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v unsupportedValueValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
-}
-
-func (v unsupportedValueValidator) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
-	resp.Diagnostics.Append(v.validate(ctx, req.Config)...)
 }
 
 func (v unsupportedValueValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
