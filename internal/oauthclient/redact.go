@@ -163,6 +163,9 @@ func (rd *redactor) wrap(msg string, err error) error {
 // parse is cut at its query and fragment, and everything before its last
 // "@" is redacted.
 func RedactURL(rawURL string) string {
+	if !mayHideSecrets(rawURL) {
+		return rawURL
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Opaque != "" || (u.Scheme == "" && u.Host == "" && strings.Contains(rawURL, "@")) {
 		return redactUnparsedURL(rawURL)
@@ -189,6 +192,9 @@ func RedactURL(rawURL string) string {
 // the URL it was called with reveals none of it: the user information and
 // every query value (a bare parameter whole), both as written and decoded.
 func urlSecrets(rawURL string) []string {
+	if !mayHideSecrets(rawURL) {
+		return nil
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil
@@ -210,6 +216,11 @@ func urlSecrets(rawURL string) []string {
 	}
 	return out
 }
+
+// mayHideSecrets reports whether rawURL can hold user information, a query
+// or a fragment at all. Most token URLs hold none, and every token request
+// formats its URL, so they skip parsing it again.
+func mayHideSecrets(rawURL string) bool { return strings.ContainsAny(rawURL, "@?#") }
 
 // redactQuery keeps the names of the parameters in a raw query and
 // replaces every value.
