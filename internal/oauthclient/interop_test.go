@@ -252,6 +252,34 @@ func newInteropClient(t *testing.T) *oauthclient.Client {
 	return c
 }
 
+// authorizeWithPKCE runs an authorization request with a fresh state and
+// PKCE verifier, checks the state that comes back, and returns the code and
+// the verifier.
+func authorizeWithPKCE(t *testing.T, authorizeURL string, scopes ...string) (code, verifier string) {
+	t.Helper()
+	verifier, state := oauthclient.NewCodeVerifier(), oauthclient.NewState()
+	authURL, err := oauthclient.AuthCodeURL(oauthclient.AuthCodeRequest{
+		AuthorizationURL: authorizeURL,
+		ClientID:         interopClientID,
+		RedirectURI:      interopRedirectURI,
+		Scopes:           scopes,
+		State:            state,
+		CodeVerifier:     verifier,
+	})
+	if err != nil {
+		t.Fatalf("AuthCodeURL: %v", err)
+	}
+	q := authorize(t, authURL)
+	if got := q.Get("state"); got != state {
+		t.Errorf("state = %q, want %q", got, state)
+	}
+	code = q.Get("code")
+	if code == "" {
+		t.Fatal("no code in the redirection URI")
+	}
+	return code, verifier
+}
+
 // authorize drives the authorization endpoint (RFC 6749 §4.1.1) as a user
 // agent that does not follow the redirect, and returns the query of the
 // redirection URI (§4.1.2).
@@ -609,28 +637,7 @@ func TestInterop_goOAuth2_authorizationCodePKCE(t *testing.T) {
 	// newCode runs the authorization request with a fresh state and
 	// verifier and returns the code and the verifier.
 	newCode := func(t *testing.T) (string, string) {
-		t.Helper()
-		verifier, state := oauthclient.NewCodeVerifier(), oauthclient.NewState()
-		authURL, err := oauthclient.AuthCodeURL(oauthclient.AuthCodeRequest{
-			AuthorizationURL: as.authorizeURL,
-			ClientID:         interopClientID,
-			RedirectURI:      interopRedirectURI,
-			Scopes:           []string{"openid", "profile"},
-			State:            state,
-			CodeVerifier:     verifier,
-		})
-		if err != nil {
-			t.Fatalf("AuthCodeURL: %v", err)
-		}
-		q := authorize(t, authURL)
-		if got := q.Get("state"); got != state {
-			t.Errorf("state = %q, want %q", got, state)
-		}
-		code := q.Get("code")
-		if code == "" {
-			t.Fatal("no code in the redirection URI")
-		}
-		return code, verifier
+		return authorizeWithPKCE(t, as.authorizeURL, "openid", "profile")
 	}
 	exchange := func(code, verifier string) (*oauthclient.Token, error) {
 		return c.Exchange(t.Context(), oauthclient.Request{
@@ -1056,28 +1063,7 @@ func TestInterop_fosite_authorizationCodePKCE(t *testing.T) {
 	c := newInteropClient(t)
 
 	newCode := func(t *testing.T) (string, string) {
-		t.Helper()
-		verifier, state := oauthclient.NewCodeVerifier(), oauthclient.NewState()
-		authURL, err := oauthclient.AuthCodeURL(oauthclient.AuthCodeRequest{
-			AuthorizationURL: as.authorizeURL,
-			ClientID:         interopClientID,
-			RedirectURI:      interopRedirectURI,
-			Scopes:           []string{"openid", "profile", "offline_access"},
-			State:            state,
-			CodeVerifier:     verifier,
-		})
-		if err != nil {
-			t.Fatalf("AuthCodeURL: %v", err)
-		}
-		q := authorize(t, authURL)
-		if got := q.Get("state"); got != state {
-			t.Errorf("state = %q, want %q", got, state)
-		}
-		code := q.Get("code")
-		if code == "" {
-			t.Fatal("no code in the redirection URI")
-		}
-		return code, verifier
+		return authorizeWithPKCE(t, as.authorizeURL, "openid", "profile", "offline_access")
 	}
 	exchange := func(code, verifier string) (*oauthclient.Token, error) {
 		return c.Exchange(t.Context(), oauthclient.Request{

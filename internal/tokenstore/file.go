@@ -135,17 +135,12 @@ func (s *fileStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry,
 	if err != nil {
 		return nil, err
 	}
-	next, err := fn(ctx, current)
+	saved, sealed, err := decide(ctx, s.sealer, key, current, fn)
 	if err != nil {
 		return nil, err
 	}
-	if unchanged(current, next) {
+	if saved == nil {
 		return current, nil
-	}
-	saved := stamp(current, next)
-	sealed, err := s.sealer.seal(key, saved)
-	if err != nil {
-		return nil, err
 	}
 	data.Entries[key.String()] = sealed
 	if err := s.write(data); err != nil {

@@ -178,17 +178,12 @@ func (s *pgStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, e
 	if err != nil {
 		return nil, err
 	}
-	next, err := fn(ctx, current)
+	saved, sealed, err := decide(ctx, s.sealer, key, current, fn)
 	if err != nil {
 		return nil, err
 	}
-	if unchanged(current, next) {
+	if saved == nil {
 		return current, nil
-	}
-	saved := stamp(current, next)
-	sealed, err := s.sealer.seal(key, saved)
-	if err != nil {
-		return nil, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()

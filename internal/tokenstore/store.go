@@ -174,6 +174,24 @@ func unchanged(current, next *Entry) bool {
 	return next == nil || next == current
 }
 
+// decide runs fn on the current entry under the backend's lock and, when fn
+// returns a new entry, stamps and seals it for the backend to write. A nil
+// saved means the stored entry stays as it is.
+func decide(ctx context.Context, sl *sealer, key Key, current *Entry, fn UpdateFunc) (saved *Entry, sealed []byte, err error) {
+	next, err := fn(ctx, current)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unchanged(current, next) {
+		return nil, nil, nil
+	}
+	saved = stamp(current, next)
+	if sealed, err = sl.seal(key, saved); err != nil {
+		return nil, nil, err
+	}
+	return saved, sealed, nil
+}
+
 // lockContext bounds how long an Update waits for a lock: timeout from now,
 // or the caller's deadline when that comes first. Only the wait uses it; the
 // caller's function runs under the caller's own context.

@@ -287,20 +287,14 @@ func (s *vaultStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry
 				return nil, decryptError(err, s.where(key), s.remedy(key))
 			}
 		}
-		next, err := fn(ctx, current)
+		saved, sealed, err := decide(ctx, s.sealer, key, current, fn)
 		if err != nil {
 			s.release(ctx, key, st, version)
 			return nil, err
 		}
-		if unchanged(current, next) {
+		if saved == nil {
 			s.release(ctx, key, st, version)
 			return current, nil
-		}
-		saved := stamp(current, next)
-		sealed, err := s.sealer.seal(key, saved)
-		if err != nil {
-			s.release(ctx, key, st, version)
-			return nil, err
 		}
 		_, conflict, err := s.put(ctx, key, vaultState{sealed: sealed}, version)
 		if err != nil {
