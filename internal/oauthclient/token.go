@@ -50,3 +50,13 @@ func (t *Token) ValidFor(now time.Time, d time.Duration) bool {
 	}
 	return t.Expiry.Sub(now) > d
 }
+
+// Lifetime returns the lifetime the server announced (RFC 6749 §5.1
+// expires_in), capped at 100 years so that no arithmetic on it overflows;
+// zero when it announced none.
+func (t *Token) Lifetime() time.Duration {
+	if t == nil || t.ExpiresIn <= 0 {
+		return 0
+	}
+	return time.Duration(min(t.ExpiresIn, maxExpiresIn)) * time.Second
+}

@@ -79,6 +79,8 @@ const (
 type sealer struct {
 	aead cipher.AEAD
 	id   [keyIDSize]byte
+	// names keys entry-name HMACs; see Store.NameKey.
+	names []byte
 }
 
 func newSealer(key [32]byte) (*sealer, error) {
@@ -94,6 +96,7 @@ func newSealer(key [32]byte) (*sealer, error) {
 	mac := hmac.New(sha256.New, key[:])
 	mac.Write([]byte("key id"))
 	copy(s.id[:], mac.Sum(nil))
+	s.names = deriveNameKey(key)
 	return s, nil
 }
 

@@ -36,6 +36,20 @@ type Entry struct {
 	// revision it replaced, starting at 1. It lets a caller tell which of two
 	// entries is newer, and tests follow a refresh chain with it.
 	Revision uint64 `json:"revision,omitempty"`
+
+	// ObtainedAt is when the server issued the access token. It bounds the
+	// reuse of a token whose lifetime the server did not announce.
+	ObtainedAt time.Time `json:"obtained_at,omitzero"`
+	// Chain, when set, names the entry (a Key in hexadecimal) that holds the
+	// refresh chain this entry stands for, instead of holding one itself.
+	Chain string `json:"chain,omitempty"`
+	// InFlightRevision and InFlightSince, on a marker entry, record a refresh
+	// that was sent to the server while its chain entry was at that revision,
+	// and whose answer has not been saved yet. A marker left behind means the
+	// process was stopped mid-refresh, and the server may have retired the
+	// refresh token the chain still holds.
+	InFlightRevision uint64    `json:"in_flight_revision,omitempty"`
+	InFlightSince    time.Time `json:"in_flight_since,omitzero"`
 }
 
 // String describes the entry without any token, so that an entry that ends
@@ -128,6 +142,11 @@ type Store interface {
 	// It does not need the encryption key, so it can clear an entry that
 	// was written with a lost one.
 	Delete(ctx context.Context, key Key) error
+	// NameKey returns a key derived from the store's encryption key, for
+	// HMACs that fold secrets into entry names (see [SecretName]): whoever
+	// can list the store but lacks its key can neither recover a secret from
+	// a name nor test a guess of one.
+	NameKey() []byte
 	// Close releases the store's connections and files.
 	Close() error
 }

@@ -1,0 +1,85 @@
+package tokens
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
+)
+
+// Entry names. Each is a tokenstore.KeyFor of identifiers, with secrets
+// folded in only through tokenstore.SecretName, so a name reveals nothing.
+
+// ConnectionKey names the entry of an oauth2_connection: the refresh chain
+// its authorization code or password grant started, or, for a connection
+// with a configured refresh token, a link to that token's chain. The id is
+// random and not secret.
+func ConnectionKey(id string) tokenstore.Key {
+	return tokenstore.KeyFor("connection", id)
+}
+
+// chainKey names the refresh chain that started from the configured refresh
+// token of req: its endpoint, its client and the token itself. Scopes,
+// extra parameters and the client secret are left out on purpose: a refresh
+// token belongs to its client and grant, not to one request shape.
+func chainKey(req oauthclient.Request, nameKey []byte) tokenstore.Key {
+	return tokenstore.KeyFor("refresh chain v1", req.Endpoint(), req.ClientID,
+		tokenstore.SecretName(nameKey, req.RefreshToken))
+}
+
+// inFlightKey names the marker of a refresh in flight on chain.
+func inFlightKey(chain tokenstore.Key) tokenstore.Key {
+	return tokenstore.KeyFor("refresh in flight v1", chain.String())
+}
+
+// accessKey names the access token entry of one whole request. chain is the
+// name of the refresh chain the request draws on ("" for none), so that two
+// connections' chains never share an access token.
+func accessKey(req oauthclient.Request, chain string, nameKey []byte) tokenstore.Key {
+	parts := []string{
+		"access token v2",
+		chain,
+		req.Endpoint(),
+		string(req.GrantType),
+		req.ClientID,
+		req.ScopeParam(),
+		req.Delimiter(),
+		req.Username,
+	}
+	parts = appendExtraParams(parts, req.ExtraParams)
+	parts = append(parts, tokenstore.SecretName(nameKey, req.ClientSecret, req.Password, req.RefreshToken))
+	return tokenstore.KeyFor(parts...)
+}
+
+// legacyRequestKey is the name under which earlier versions kept a whole
+// request's tokens, its refresh chain included. Only migration reads it.
+func legacyRequestKey(req oauthclient.Request, nameKey []byte) tokenstore.Key {
+	parts := []string{
+		"oauth2_access_token v1",
+		req.Endpoint(),
+		string(req.GrantType),
+		req.ClientID,
+		req.ScopeParam(),
+		req.Delimiter(),
+		req.Username,
+	}
+	parts = appendExtraParams(parts, req.ExtraParams)
+	parts = append(parts, tokenstore.SecretName(nameKey, req.ClientSecret, req.Password, req.RefreshToken))
+	return tokenstore.KeyFor(parts...)
+}
+
+// appendExtraParams appends the count, then each name and value in name
+// order.
+func appendExtraParams(parts []string, params map[string]string) []string {
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts = append(parts, strconv.Itoa(len(names)))
+	for _, k := range names {
+		parts = append(parts, k, params[k])
+	}
+	return parts
+}

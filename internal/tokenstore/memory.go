@@ -1,0 +1,114 @@
+package tokenstore
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+)
+
+// NewMemory returns a store that keeps entries in this process only. It is
+// what runs when the durable store is turned off or cannot be opened: plan and
+// apply (separate processes) and later runs then share nothing, and a refresh
+// token the server rotates is lost when the process exits.
+func NewMemory() Store {
+	s := &memoryStore{entries: map[Key]*Entry{}, locks: map[Key]*entryLock{}, names: make([]byte, 32)}
+	// A random name key: names need not survive the process.
+	if _, err := rand.Read(s.names); err != nil {
+		panic("tokenstore: crypto/rand failed: " + err.Error())
+	}
+	return s
+}
+
+// IsMemory reports whether s keeps entries in this process only.
+func IsMemory(s Store) bool {
+	_, ok := s.(*memoryStore)
+	return ok
+}
+
+type memoryStore struct {
+	mu      sync.Mutex
+	entries map[Key]*Entry
+	locks   map[Key]*entryLock
+	names   []byte
+}
+
+// entryLock is a per-entry lock that a waiter can give up on when its
+// context ends.
+type entryLock struct {
+	ch   chan struct{}
+	refs int
+}
+
+func (s *memoryStore) lock(ctx context.Context, key Key) (func(), error) {
+	s.mu.Lock()
+	l := s.locks[key]
+	if l == nil {
+		l = &entryLock{ch: make(chan struct{}, 1)}
+		s.locks[key] = l
+	}
+	l.refs++
+	s.mu.Unlock()
+	release := func() {
+		s.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(s.locks, key)
+		}
+		s.mu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, waitError(ctx, "the in-memory token store entry "+key.String())
+	}
+}
+
+// Update implements Store.
+func (s *memoryStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, error) {
+	unlock, err := s.lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	current, _ := s.Get(ctx, key)
+	next, err := fn(ctx, current)
+	if err != nil {
+		return nil, err
+	}
+	if unchanged(current, next) {
+		return current, nil
+	}
+	saved := stamp(current, next)
+	s.mu.Lock()
+	s.entries[key] = saved
+	s.mu.Unlock()
+	cp := *saved
+	return &cp, nil
+}
+
+// Get implements Store.
+func (s *memoryStore) Get(_ context.Context, key Key) (*Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[key]
+	if e == nil {
+		return nil, nil
+	}
+	cp := *e
+	return &cp, nil
+}
+
+// Delete implements Store.
+func (s *memoryStore) Delete(_ context.Context, key Key) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.entries, key)
+	return nil
+}
+
+// NameKey implements Store.
+func (s *memoryStore) NameKey() []byte { return s.names }
+
+// Close implements Store.
+func (s *memoryStore) Close() error { return nil }
