@@ -6,56 +6,13 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
+	"unicode/utf8"
 )
-
-// KeyEnv is the environment variable that conventionally holds the store's
-// encryption key: 32 random bytes in standard or URL-safe base64 (padded or
-// not) or in hexadecimal, as printed by "openssl rand -base64 32". The
-// package never reads it itself; callers pass its value in the backend's
-// configuration so that a provider attribute can take precedence.
-const KeyEnv = "OAUTH2_TOKEN_STORE_KEY"
-
-// ParseKey decodes a 32-byte AES-256 key written in base64 or hexadecimal.
-// Surrounding white space is ignored so that a key read from a file with a
-// trailing newline works. The error never repeats the input, which is secret.
-func ParseKey(s string) ([32]byte, error) {
-	var key [32]byte
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return key, errors.New("tokenstore: the token store key is empty")
-	}
-	decoders := []func(string) ([]byte, error){
-		hex.DecodeString,
-		base64.StdEncoding.DecodeString,
-		base64.RawStdEncoding.DecodeString,
-		base64.URLEncoding.DecodeString,
-		base64.RawURLEncoding.DecodeString,
-	}
-	for _, decode := range decoders {
-		b, err := decode(s)
-		if err == nil && len(b) == len(key) {
-			copy(key[:], b)
-			return key, nil
-		}
-	}
-	return key, fmt.Errorf("tokenstore: the token store key is not 32 bytes in base64 or hexadecimal (it has %d characters): generate one with \"openssl rand -base64 32\" and set it in %s", len(s), KeyEnv)
-}
-
-// GenerateKey returns a new random key in standard base64, the form
-// ParseKey reads and the file backend writes to its key file.
-func GenerateKey() (string, error) {
-	var key [32]byte
-	if _, err := rand.Read(key[:]); err != nil {
-		return "", fmt.Errorf("tokenstore: generating a token store key: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(key[:]), nil
-}
 
 // Sealed entry layout, version 1:
 //
@@ -79,6 +36,7 @@ const (
 type sealer struct {
 	aead cipher.AEAD
 	id   [keyIDSize]byte
+	key  [32]byte // for DeriveKey
 	// names keys entry-name HMACs; see Store.NameKey.
 	names []byte
 }
@@ -92,7 +50,7 @@ func newSealer(key [32]byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenstore: %w", err)
 	}
-	s := &sealer{aead: aead}
+	s := &sealer{aead: aead, key: key}
 	mac := hmac.New(sha256.New, key[:])
 	mac.Write([]byte("key id"))
 	copy(s.id[:], mac.Sum(nil))
@@ -109,6 +67,9 @@ func (s *sealer) aad(header []byte, k Key) []byte {
 
 // seal encrypts e for the entry named k with a fresh random nonce.
 func (s *sealer) seal(k Key, e *Entry) ([]byte, error) {
+	if err := checkUTF8(e); err != nil {
+		return nil, err
+	}
 	plain, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("tokenstore: encoding entry: %w", err)
@@ -148,6 +109,29 @@ func (s *sealer) open(k Key, b []byte) (*Entry, error) {
 		return nil, fmt.Errorf("%w (undecodable entry)", ErrCorrupt)
 	}
 	return &e, nil
+}
+
+// checkUTF8 refuses an entry with a text field that is not valid UTF-8:
+// encoding/json would replace the bad bytes with U+FFFD, and the token read
+// back would not be the one the server issued, so a rotated refresh token
+// would be lost quietly. The error names the field, never its value. It
+// walks the struct so that fields added to Entry are covered without a list
+// to keep in step.
+func checkUTF8(e *Entry) error {
+	v := reflect.ValueOf(e).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := v.Field(i)
+		if f.Kind() != reflect.String || utf8.ValidString(f.String()) {
+			continue
+		}
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" {
+			name = t.Field(i).Name
+		}
+		return fmt.Errorf("tokenstore: the entry's %s is not valid UTF-8, so it cannot be stored as the server sent it", name)
+	}
+	return nil
 }
 
 // decryptError explains a failure to open a stored entry: what could not be

@@ -23,6 +23,31 @@ import (
 // location, as separate processes would have.
 type backend func(t *testing.T) (open func(t *testing.T) Store)
 
+// A keyedOpener opens a Store on one location with the given key, as a
+// process configured with that key would; a location makes one per test.
+type (
+	keyedOpener func(key string) (Store, error)
+	location    func(t *testing.T) keyedOpener
+)
+
+// withKey turns a location into a backend whose stores share one random key.
+func withKey(loc location) backend {
+	return func(t *testing.T) func(t *testing.T) Store {
+		open, key := loc(t), testKey(t)
+		return func(t *testing.T) Store { return mustOpen(t, open, key) }
+	}
+}
+
+func mustOpen(t *testing.T, open keyedOpener, key string) Store {
+	t.Helper()
+	s, err := open(key)
+	if err != nil {
+		t.Fatalf("opening the store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func testKey(t testing.TB) string {
 	t.Helper()
 	k, err := GenerateKey()
@@ -59,6 +84,7 @@ func put(t *testing.T, s Store, key Key, e *Entry) *Entry {
 
 // runStoreTests is the behaviour every backend shares.
 func runStoreTests(t *testing.T, b backend) {
+	runLockingTests(t, b)
 	t.Run("roundTrip", func(t *testing.T) {
 		open := b(t)
 		s := open(t)

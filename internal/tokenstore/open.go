@@ -36,7 +36,7 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 	case cfg.Postgres != nil:
 		return NewPostgres(ctx, *cfg.Postgres)
 	case cfg.Vault != nil:
-		return NewVault(*cfg.Vault)
+		return newVault(ctx, *cfg.Vault)
 	}
 	fc := FileConfig{}
 	if cfg.File != nil {

@@ -2,8 +2,10 @@ package tokenstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,9 +22,11 @@ type PostgresConfig struct {
 	// Schema holds the table "tokens"; DefaultPostgresSchema when empty. The
 	// schema and table are created when absent.
 	Schema string
-	// Key is the encryption key in base64 or hexadecimal (see ParseKey),
-	// normally the value of OAUTH2_TOKEN_STORE_KEY. Required: a database is
-	// shared, so a key generated on one machine would lock the others out.
+	// Key is the encryption key: 32 bytes in base64 or hexadecimal, or a
+	// passphrase after PassphrasePrefix (see CheckKey), normally the value
+	// of OAUTH2_TOKEN_STORE_KEY. Required: a database is shared, so a key
+	// generated on one machine would lock the others out. A passphrase's
+	// salt is kept in the table, in the row named "kdf".
 	Key string
 	// Timeout bounds connecting and each statement; DefaultTimeout when zero.
 	Timeout time.Duration
@@ -37,6 +41,24 @@ const DefaultPostgresSchema = "oauth2"
 
 // postgresTable is the table name inside the configured schema.
 const postgresTable = "tokens"
+
+// postgresKDFRow names the row that holds a passphrase's salt (a
+// kdfRecord in JSON, in the entry column). Entry rows are named by 64
+// hexadecimal digits, so it can never be an entry's; keeping it in the
+// same table needs no privilege beyond those the entries need.
+const postgresKDFRow = "kdf"
+
+// postgresMinConns is the fewest connections the pool may have: an Update
+// holds one from the row lock to the commit, and an Update of another
+// entry inside its function (the token engine marks a refresh in flight
+// that way) needs a second.
+const postgresMinConns = 2
+
+// postgresDefaultMaxConns is the pool size when the connection string sets
+// no pool_max_conns: Terraform's default parallelism (10), twice, so that
+// ten Updates at once can each run a nested one. Connections open only when
+// needed.
+const postgresDefaultMaxConns = 20
 
 // postgresDDLLock is the advisory lock key taken while creating the schema
 // and table: concurrent "CREATE … IF NOT EXISTS" can still fail on a unique
@@ -60,11 +82,7 @@ func NewPostgres(ctx context.Context, cfg PostgresConfig) (Store, error) {
 	if cfg.Key == "" {
 		return nil, fmt.Errorf("tokenstore: the postgres token store needs an encryption key: generate one with \"openssl rand -base64 32\" and set it in %s on every machine that shares the database", KeyEnv)
 	}
-	key, err := ParseKey(cfg.Key)
-	if err != nil {
-		return nil, err
-	}
-	sl, err := newSealer(key)
+	spec, err := parseKeySpec(cfg.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +92,6 @@ func NewPostgres(ctx context.Context, cfg PostgresConfig) (Store, error) {
 	}
 	s := &pgStore{
 		table:       pgx.Identifier{schema, postgresTable}.Sanitize(),
-		sealer:      sl,
 		timeout:     cfg.Timeout,
 		lockTimeout: cfg.LockTimeout,
 	}
@@ -92,6 +109,10 @@ func NewPostgres(ctx context.Context, cfg PostgresConfig) (Store, error) {
 	if pc.ConnConfig.ConnectTimeout == 0 {
 		pc.ConnConfig.ConnectTimeout = s.timeout
 	}
+	if !strings.Contains(cfg.ConnString, "pool_max_conns") {
+		pc.MaxConns = postgresDefaultMaxConns
+	}
+	pc.MaxConns = max(pc.MaxConns, postgresMinConns)
 	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if s.pool, err = pgxpool.NewWithConfig(cctx, pc); err != nil {
@@ -101,8 +122,45 @@ func NewPostgres(ctx context.Context, cfg PostgresConfig) (Store, error) {
 		s.pool.Close()
 		return nil, err
 	}
+	key, _, err := spec.resolve(func() (*kdfRecord, error) { return s.salt(cctx) })
+	if err == nil {
+		s.sealer, err = newSealer(key)
+	}
+	if err != nil {
+		s.pool.Close()
+		return nil, err
+	}
 	return s, nil
 }
+
+// salt returns the passphrase salt kept in the table, inserting a new one
+// when there is none; of processes starting together, the first insert wins
+// and every process reads that one.
+func (s *pgStore) salt(ctx context.Context) (*kdfRecord, error) {
+	fresh, err := newKDFRecord()
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(fresh)
+	if err != nil {
+		return nil, fmt.Errorf("tokenstore: encoding the passphrase salt: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO `+s.table+` (key, entry) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, postgresKDFRow, b); err != nil {
+		return nil, s.dbError("storing the passphrase salt", err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT entry FROM `+s.table+` WHERE key = $1`, postgresKDFRow).Scan(&b); err != nil {
+		return nil, s.dbError("reading the passphrase salt", err)
+	}
+	where := fmt.Sprintf("the postgres table %s (row %q)", s.table, postgresKDFRow)
+	var rec kdfRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("%w: the passphrase salt of %s is not readable", ErrCorrupt, where)
+	}
+	return &rec, rec.check(where)
+}
+
+// DeriveKey implements KeyDeriver.
+func (s *pgStore) DeriveKey(purpose string) [32]byte { return deriveKey(s.sealer.key, purpose) }
 
 // ensureTable creates the schema and table unless the table exists, so that
 // a role without CREATE privilege works once an administrator made them.
@@ -158,15 +216,30 @@ func (s *pgStore) open(key Key, b []byte) (*Entry, error) {
 }
 
 // Update implements Store.
+//
+// Waiting (for a pooled connection and for the row lock) follows the
+// caller's context. The transaction does not: pgx binds no context to a
+// transaction, and every statement after fn returned runs on a context
+// detached from the caller's cancellation and bounded by the timeout, so
+// that a token fn obtained is committed even when the caller gives up
+// meanwhile (Ctrl-C after the server answered a refresh).
 func (s *pgStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, error) {
-	bctx, cancel := context.WithTimeout(ctx, s.timeout)
-	tx, err := s.pool.Begin(bctx)
+	actx, cancel := context.WithTimeout(ctx, s.lockTimeout+s.timeout)
+	conn, err := s.pool.Acquire(actx)
+	cancel()
+	if err != nil {
+		return nil, s.dbError("waiting for a connection", err)
+	}
+	defer conn.Release()
+	detached := context.WithoutCancel(ctx)
+	bctx, cancel := context.WithTimeout(detached, s.timeout)
+	tx, err := conn.Begin(bctx)
 	cancel()
 	if err != nil {
 		return nil, s.dbError("starting a transaction", err)
 	}
 	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		rctx, cancel := context.WithTimeout(detached, s.timeout)
 		defer cancel()
 		_ = tx.Rollback(rctx) // after Commit this does nothing
 	}()
@@ -185,7 +258,7 @@ func (s *pgStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, e
 	if saved == nil {
 		return current, nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, s.timeout)
+	wctx, cancel := context.WithTimeout(detached, s.timeout)
 	defer cancel()
 	if _, err := tx.Exec(wctx, `UPDATE `+s.table+` SET entry = $2, revision = $3, updated_at = $4 WHERE key = $1`,
 		key.String(), sealed, int64(saved.Revision), saved.UpdatedAt); err != nil {

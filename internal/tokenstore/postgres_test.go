@@ -47,21 +47,20 @@ func pgSchema(t *testing.T, conn string) string {
 	return schema
 }
 
-func postgresBackend(t *testing.T) func(t *testing.T) Store {
+func postgresLocation(t *testing.T) keyedOpener {
 	conn := pgConn(t)
 	schema := pgSchema(t, conn)
-	key := testKey(t)
-	return func(t *testing.T) Store {
-		s, err := NewPostgres(ctxT(t), PostgresConfig{ConnString: conn, Schema: schema, Key: key})
-		if err != nil {
-			t.Fatalf("NewPostgres: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+	return func(key string) (Store, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return NewPostgres(ctx, PostgresConfig{ConnString: conn, Schema: schema, Key: key})
 	}
 }
 
-func TestPostgres(t *testing.T) { runStoreTests(t, postgresBackend) }
+func TestPostgres(t *testing.T) {
+	runStoreTests(t, withKey(postgresLocation))
+	runKeyTests(t, postgresLocation)
+}
 
 func TestPostgres_processContention(t *testing.T) {
 	conn := pgConn(t)
@@ -235,5 +234,75 @@ func TestNewPostgres_config(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v, want about the 2s timeout at most", d)
+	}
+}
+
+// TestPostgres_nestedUpdateSmallPool: an Update holds a connection while
+// its function runs, and a nested Update of another entry needs a second
+// one, so even a pool configured with one connection gets two.
+func TestPostgres_nestedUpdateSmallPool(t *testing.T) {
+	conn := pgConn(t)
+	schema := pgSchema(t, conn)
+	sep := "?"
+	if strings.Contains(conn, "?") {
+		sep = "&"
+	}
+	s, err := NewPostgres(ctxT(t), PostgresConfig{ConnString: conn + sep + "pool_max_conns=1", Schema: schema, Key: testKey(t), LockTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.(*pgStore).pool.Config().MaxConns; got != postgresMinConns {
+		t.Errorf("pool size %d, want %d", got, postgresMinConns)
+	}
+	_, err = s.Update(boundedCtx(t), KeyFor("chain"), func(ctx context.Context, _ *Entry) (*Entry, error) {
+		_, err := s.Update(ctx, KeyFor("marker"), func(context.Context, *Entry) (*Entry, error) { return &Entry{AccessToken: "m"}, nil })
+		return &Entry{AccessToken: "c"}, err
+	})
+	if err != nil {
+		t.Errorf("nested Update with pool_max_conns=1: %v", err)
+	}
+	// Without pool_max_conns, the pool has room for Terraform's parallelism
+	// with a nested Update each.
+	d, err := NewPostgres(ctxT(t), PostgresConfig{ConnString: conn, Schema: schema, Key: testKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got := d.(*pgStore).pool.Config().MaxConns; got != postgresDefaultMaxConns {
+		t.Errorf("default pool size %d, want %d", got, postgresDefaultMaxConns)
+	}
+}
+
+// TestPostgres_lockWaitFollowsCaller: only the final write is detached from
+// the caller's cancellation; waiting for another process's row lock still
+// ends when the caller gives up.
+func TestPostgres_lockWaitFollowsCaller(t *testing.T) {
+	conn := pgConn(t)
+	schema := pgSchema(t, conn)
+	key := testKey(t)
+	holder, err := NewPostgres(ctxT(t), PostgresConfig{ConnString: conn, Schema: schema, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	waiter, err := NewPostgres(ctxT(t), PostgresConfig{ConnString: conn, Schema: schema, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	k := KeyFor("k")
+	_, wait := holdEntry(t, holder, k, &Entry{AccessToken: "held"})
+	ctx, cancel := context.WithTimeout(ctxT(t), 300*time.Millisecond)
+	defer cancel()
+	_, err = waiter.Update(ctx, k, func(context.Context, *Entry) (*Entry, error) {
+		t.Error("function ran while another process held the row")
+		return nil, nil
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Update past the caller's deadline: %v, want context.DeadlineExceeded", err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -65,10 +66,7 @@ func TestEntryValidFor(t *testing.T) {
 }
 
 func TestParseKey(t *testing.T) {
-	raw := make([]byte, 32)
-	for i := range raw {
-		raw[i] = byte(i * 7)
-	}
+	raw := []byte(sha256Sum("a fixed test key"))
 	for name, s := range map[string]string{
 		"hex":        hex.EncodeToString(raw),
 		"HEX":        strings.ToUpper(hex.EncodeToString(raw)),
@@ -204,4 +202,9 @@ func TestDecryptErrorMessages(t *testing.T) {
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "the thing is corrupt and cannot be read: delete it to start over") {
 		t.Errorf("got %q", err)
 	}
+}
+
+func sha256Sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return string(h[:])
 }

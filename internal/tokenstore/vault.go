@@ -5,6 +5,7 @@ import (
 	cryptorand "crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -37,10 +38,12 @@ type VaultConfig struct {
 	// DefaultVaultPathPrefix when empty. Each entry is one secret,
 	// <PathPrefix>/<Key in hexadecimal>.
 	PathPrefix string
-	// Key is the encryption key in base64 or hexadecimal (see ParseKey),
-	// normally the value of OAUTH2_TOKEN_STORE_KEY. Required: entries are
-	// encrypted before Vault sees them, so that a reader of the secret who is
-	// not a user of the store learns nothing.
+	// Key is the encryption key: 32 bytes in base64 or hexadecimal, or a
+	// passphrase after PassphrasePrefix (see CheckKey), normally the value
+	// of OAUTH2_TOKEN_STORE_KEY. Required: entries are encrypted before
+	// Vault sees them, so that a reader of the secret who is not a user of
+	// the store learns nothing. A passphrase's salt is kept in the secret
+	// <PathPrefix>/kdf.
 	Key string
 	// Timeout bounds each request to the server; DefaultTimeout when zero.
 	Timeout time.Duration
@@ -49,7 +52,10 @@ type VaultConfig struct {
 	LockTimeout time.Duration
 	// LockTTL is how long a lease taken by Update lasts before others may
 	// take it over, for when its holder died; DefaultVaultLockTTL when zero.
-	// It must exceed the longest token request, retries included.
+	// While Update's function runs, the lease is renewed every third of it,
+	// so a token request may take longer (retries and Retry-After waits
+	// included); only a holder that stopped renewing, because it died or
+	// lost the server for a whole LockTTL, is taken over.
 	LockTTL time.Duration
 }
 
@@ -60,8 +66,9 @@ const (
 	DefaultVaultMount = "secret"
 	// DefaultVaultPathPrefix keeps the entries in a folder of their own.
 	DefaultVaultPathPrefix = "oauth2/tokens"
-	// DefaultVaultLockTTL outlasts a token request with its retries, yet
-	// lets others take over soon after a holder died.
+	// DefaultVaultLockTTL lets others take over a minute after a holder
+	// died; a live holder renews its lease every 20 seconds, however long
+	// its token request takes.
 	DefaultVaultLockTTL = time.Minute
 )
 
@@ -71,7 +78,14 @@ const (
 	vaultFieldEntry       = "entry"
 	vaultFieldLockOwner   = "lock_owner"
 	vaultFieldLockExpires = "lock_expires"
+	// vaultFieldKDF holds the kdfRecord (JSON) in the secret vaultKDFName.
+	vaultFieldKDF = "kdf"
 )
+
+// vaultKDFName is the secret, beside the entries, that keeps a passphrase's
+// salt. Entries are named by 64 hexadecimal digits, so it is never one; the
+// token's policy on <PathPrefix>/* already covers it.
+const vaultKDFName = "kdf"
 
 // vaultMaxConflicts bounds how often Update starts over after losing a
 // check-and-set race at its final write, which happens only when its lease
@@ -110,22 +124,24 @@ type vaultState struct {
 // No Vault or OpenBao server can be run in this project's tests; this backend
 // is tested with the real client against the fake KV v2 server in package
 // kvv2test.
+//
+// A passphrase key needs the salt kept in the store, so with one NewVault
+// reads (or creates) it, within the timeout; Open passes its context.
 func NewVault(cfg VaultConfig) (Store, error) {
+	return newVault(context.Background(), cfg)
+}
+
+func newVault(ctx context.Context, cfg VaultConfig) (Store, error) {
 	if cfg.Key == "" {
 		return nil, fmt.Errorf("tokenstore: the vault token store needs an encryption key: generate one with \"openssl rand -base64 32\" and set it in %s on every machine that shares the store", KeyEnv)
 	}
-	key, err := ParseKey(cfg.Key)
-	if err != nil {
-		return nil, err
-	}
-	sl, err := newSealer(key)
+	spec, err := parseKeySpec(cfg.Key)
 	if err != nil {
 		return nil, err
 	}
 	s := &vaultStore{
 		mount:       strings.Trim(cfg.Mount, "/"),
 		prefix:      strings.Trim(cfg.PathPrefix, "/"),
-		sealer:      sl,
 		timeout:     cfg.Timeout,
 		lockTimeout: cfg.LockTimeout,
 		lockTTL:     cfg.LockTTL,
@@ -179,8 +195,65 @@ func NewVault(cfg VaultConfig) (Store, error) {
 		return nil, errors.New("tokenstore: the vault token store needs a Vault token: set it in the configuration or in VAULT_TOKEN")
 	}
 	s.kv = client.KVv2(s.mount)
+	key, _, err := spec.resolve(func() (*kdfRecord, error) { return s.salt(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	if s.sealer, err = newSealer(key); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
+
+// salt returns the passphrase salt kept in the secret vaultKDFName,
+// creating it with check-and-set 0 (create only) when absent; of processes
+// starting together, the first write wins and every process reads it.
+func (s *vaultStore) salt(ctx context.Context) (*kdfRecord, error) {
+	path := s.prefix + "/" + vaultKDFName
+	where := fmt.Sprintf("the secret %q in the vault mount %q", path, s.mount)
+	for range 3 {
+		rctx, cancel := context.WithTimeout(ctx, s.timeout)
+		sec, err := s.kv.Get(rctx, path)
+		cancel()
+		if err == nil && sec.Data != nil {
+			v, _ := sec.Data[vaultFieldKDF].(string)
+			var rec kdfRecord
+			if err := json.Unmarshal([]byte(v), &rec); err != nil {
+				return nil, fmt.Errorf("%w: the passphrase salt in %s is not readable", ErrCorrupt, where)
+			}
+			return &rec, rec.check(where)
+		}
+		if err != nil && !errors.Is(err, vault.ErrSecretNotFound) {
+			return nil, fmt.Errorf("tokenstore: reading the passphrase salt in %s: %w", where, err)
+		}
+		version := 0
+		if sec != nil && sec.VersionMetadata != nil {
+			version = sec.VersionMetadata.Version // soft-deleted: write over it
+		}
+		rec, err := newKDFRecord()
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return nil, fmt.Errorf("tokenstore: encoding the passphrase salt: %w", err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, s.timeout)
+		_, err = s.kv.Put(wctx, path, map[string]any{vaultFieldKDF: string(b)}, vault.WithCheckAndSet(version))
+		cancel()
+		if err == nil {
+			return rec, nil
+		}
+		if !isCASConflict(err) {
+			return nil, fmt.Errorf("tokenstore: writing the passphrase salt in %s: %w", where, err)
+		}
+		// Another process created it first: read theirs.
+	}
+	return nil, fmt.Errorf("tokenstore: the passphrase salt in %s kept changing", where)
+}
+
+// DeriveKey implements KeyDeriver.
+func (s *vaultStore) DeriveKey(purpose string) [32]byte { return deriveKey(s.sealer.key, purpose) }
 
 func (s *vaultStore) path(key Key) string { return s.prefix + "/" + key.String() }
 
@@ -287,7 +360,9 @@ func (s *vaultStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry
 				return nil, decryptError(err, s.where(key), s.remedy(key))
 			}
 		}
+		keeper := s.keepLease(ctx, key, st, version)
 		saved, sealed, err := decide(ctx, s.sealer, key, current, fn)
+		version = keeper.finish()
 		if err != nil {
 			s.release(ctx, key, st, version)
 			return nil, err
@@ -296,7 +371,10 @@ func (s *vaultStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry
 			s.release(ctx, key, st, version)
 			return current, nil
 		}
-		_, conflict, err := s.put(ctx, key, vaultState{sealed: sealed}, version)
+		// fn may have retired the stored refresh token, so the write must
+		// happen even when the caller gives up now (Ctrl-C after the server
+		// answered): put bounds it by the timeout instead.
+		_, conflict, err := s.put(context.WithoutCancel(ctx), key, vaultState{sealed: sealed}, version)
 		if err != nil {
 			return nil, err
 		}
@@ -346,6 +424,59 @@ func (s *vaultStore) acquire(ctx, lctx context.Context, key Key, owner string) (
 			return st, 0, waitError(lctx, s.where(key))
 		}
 	}
+}
+
+// leaseKeeper renews an Update's lease while the caller's function runs,
+// so that a token request longer than the lease (retries, Retry-After)
+// is not taken over by another process.
+type leaseKeeper struct {
+	s       *vaultStore
+	key     Key
+	st      vaultState
+	version int // written by run, read by finish after run ended
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// keepLease starts renewing the lease that acquire wrote as version.
+func (s *vaultStore) keepLease(ctx context.Context, key Key, st vaultState, version int) *leaseKeeper {
+	k := &leaseKeeper{s: s, key: key, st: st, version: version, stop: make(chan struct{}), done: make(chan struct{})}
+	go k.run(context.WithoutCancel(ctx))
+	return k
+}
+
+// run writes the lease again, with check-and-set, every third of its
+// length. A failed renewal is tried again at the next tick, while the
+// lease still has two thirds to run. A check-and-set conflict means that
+// the lease was taken over after all; renewing stops, and the final write
+// of Update meets the same conflict and starts over.
+func (k *leaseKeeper) run(ctx context.Context) {
+	defer close(k.done)
+	t := time.NewTicker(max(k.s.lockTTL/3, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-k.stop:
+			return
+		case <-t.C:
+		}
+		st := k.st
+		st.expires = timeNow().Add(k.s.lockTTL)
+		v, conflict, err := k.s.put(ctx, k.key, st, k.version)
+		switch {
+		case conflict:
+			return
+		case err == nil:
+			k.version = v
+		}
+	}
+}
+
+// finish stops renewing and returns the version the next write must name.
+func (k *leaseKeeper) finish() int {
+	close(k.stop)
+	<-k.done
+	return k.version
 }
 
 // release gives the lease back, leaving the entry as it was, so that the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,11 +16,10 @@ import (
 // The vault backend runs against kvv2test's fake KV v2 server through the
 // real Vault client: no Vault or OpenBao server can be installed here.
 
-func vaultBackend(t *testing.T) func(t *testing.T) Store {
+func vaultLocation(t *testing.T) keyedOpener {
 	srv := kvv2test.NewServer(t, "kv")
-	key := testKey(t)
-	return func(t *testing.T) Store {
-		return newTestVault(t, srv, VaultConfig{Key: key})
+	return func(key string) (Store, error) {
+		return NewVault(VaultConfig{Address: srv.URL, Token: srv.Token, Mount: srv.Mount, Key: key})
 	}
 }
 
@@ -37,7 +37,10 @@ func newTestVault(t *testing.T, srv *kvv2test.Server, cfg VaultConfig) Store {
 	return s
 }
 
-func TestVault(t *testing.T) { runStoreTests(t, vaultBackend) }
+func TestVault(t *testing.T) {
+	runStoreTests(t, withKey(vaultLocation))
+	runKeyTests(t, vaultLocation)
+}
 
 func TestVault_processContention(t *testing.T) {
 	srv := kvv2test.NewServer(t, "secret")
@@ -338,5 +341,73 @@ func TestNewVault_config(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// TestVault_leaseRenewed: one refresh may outlast the lease (retries and
+// Retry-After waits), so Update renews it while its function runs; a second
+// writer keeps waiting instead of taking over and presenting the refresh
+// token the first one is about to retire.
+func TestVault_leaseRenewed(t *testing.T) {
+	srv := kvv2test.NewServer(t, "secret")
+	key := testKey(t)
+	const ttl = 300 * time.Millisecond
+	first := newTestVault(t, srv, VaultConfig{Key: key, LockTTL: ttl})
+	second := newTestVault(t, srv, VaultConfig{Key: key, LockTTL: ttl, LockTimeout: time.Minute})
+	k := KeyFor("k")
+	put(t, first, k, &Entry{AccessToken: "at-0"})
+
+	var running atomic.Bool
+	entered, secondRan := make(chan struct{}), make(chan struct{})
+	var enterOnce, secondOnce sync.Once
+	done := make(chan error, 1)
+	go func() {
+		_, err := first.Update(ctxT(t), k, func(_ context.Context, cur *Entry) (*Entry, error) {
+			if cur.AccessToken != "at-0" {
+				return cur, nil // started over after losing the lease
+			}
+			running.Store(true)
+			defer running.Store(false)
+			enterOnce.Do(func() { close(entered) })
+			// Outlive the lease taken before this function started, then
+			// let the second writer poll twice more.
+			pastLease := time.Now().Add(ttl)
+			var reads int
+			for {
+				select {
+				case <-secondRan:
+					return &Entry{AccessToken: "at-first"}, nil
+				case <-time.After(10 * time.Millisecond):
+				}
+				switch {
+				case time.Now().Before(pastLease):
+				case reads == 0:
+					reads = srv.Reads()
+				case srv.Reads() >= reads+2:
+					return &Entry{AccessToken: "at-first"}, nil
+				}
+			}
+		})
+		done <- err
+	}()
+	<-entered
+	got, err := second.Update(ctxT(t), k, func(_ context.Context, cur *Entry) (*Entry, error) {
+		if running.Load() {
+			t.Error("the second writer took the lease over while the first one's function was running")
+		}
+		secondOnce.Do(func() { close(secondRan) })
+		if cur == nil || cur.AccessToken != "at-first" {
+			t.Errorf("the second writer saw %v, want the first one's entry", cur)
+		}
+		return &Entry{AccessToken: cur.AccessToken + "+second"}, nil
+	})
+	if err != nil || got.AccessToken != "at-first+second" {
+		t.Errorf("second Update = %v, %v", got, err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("first Update: %v", err)
+	}
+	if data, _ := srv.Data(DefaultVaultPathPrefix + "/" + k.String()); data["lock_owner"] != nil {
+		t.Errorf("lease left behind: %v", data)
 	}
 }

@@ -58,6 +58,7 @@ type Server struct {
 
 	mu           sync.Mutex
 	secrets      map[string]*secret
+	reads        int
 	writes       int
 	casConflicts int
 	namespaces   map[string]int
@@ -129,6 +130,14 @@ func (s *Server) Paths() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Reads counts the data reads served, found or not. A test can wait on it
+// to know that a client polled while a condition held.
+func (s *Server) Reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads
 }
 
 // Writes counts the data writes applied.
@@ -219,6 +228,7 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request, path string) 
 func (s *Server) readData(w http.ResponseWriter, r *http.Request, path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.reads++
 	sec := s.secrets[path]
 	if sec == nil || len(sec.versions) == 0 {
 		writeErrors(w, http.StatusNotFound)
