@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
-	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokens"
 )
 
 // privateKeyExpiry holds the opened token's expiry for Renew.
@@ -47,6 +46,7 @@ type accessTokenEphemeralModel struct {
 	connectionSettingsModel
 
 	MinValidity  types.String `tfsdk:"min_validity"`
+	MaxAge       types.String `tfsdk:"max_age"`
 	ConnectionID types.String `tfsdk:"connection_id"`
 
 	AccessToken         types.String `tfsdk:"access_token"`
@@ -78,6 +78,13 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 		Optional:   true,
 		Validators: []validator.String{durationValidator{}},
 	}
+	attrs["max_age"] = schema.StringAttribute{
+		MarkdownDescription: "The oldest a reused token may be: a stored token issued longer ago is replaced by a new " +
+			"one even while it is valid, for instance after the token was revoked. `0s` requests a new token at every " +
+			"open. A Go duration such as `30m`. By default a stored token is reused for as long as `min_validity` allows.",
+		Optional:   true,
+		Validators: []validator.String{durationValidator{}},
+	}
 	attrs["connection_id"] = schema.StringAttribute{
 		MarkdownDescription: "The `id` of an `oauth2_connection` whose newest refresh token the provider's " +
 			"`token_store` holds: one with the `refresh_token` grant, or with the `authorization_code` or `password` " +
@@ -85,8 +92,8 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 			"it is fresh; otherwise a token is obtained with the `refresh_token` grant from the stored refresh token, " +
 			"and a refresh token the server rotates is written back to the same entry, where the connection's next " +
 			"validation finds it. `token_url`, `client_id` and the client secret are still needed to refresh; " +
-			"`grant_type` defaults to `refresh_token` and `refresh_token` is not given. Needs a provider `token_store`, " +
-			"the same one the connection was applied with.",
+			"`grant_type` defaults to `refresh_token` and `refresh_token` is not given. Needs the token store the " +
+			"connection was applied with.",
 		Optional: true,
 	}
 	// scopes is both what is requested and, after opening, what was granted.
@@ -135,10 +142,10 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A fresh OAuth 2.0 access token for other providers to use, never written to plan or " +
-			"state. The token handed out is valid for longer than `min_validity`; tokens are cached per request " +
-			"within a run, and between runs when the provider has a `token_store`: a stored token that is still " +
-			"fresh is handed out without any request, and a refresh token the server rotates is saved before the " +
-			"new access token is used.",
+			"state. The token handed out is valid for longer than `min_validity`. Tokens are kept in the provider's " +
+			"token store between plan, apply and later runs: a stored token that is still fresh is handed out without " +
+			"any request, and a refresh token the server rotates is saved before the new access token is used. Blocks " +
+			"that start from one refresh token share its newest successor, whatever else they ask for.",
 		Attributes: attrs,
 	}
 }
@@ -180,22 +187,11 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	settings.applyDefaults()
 
 	minValidity := e.data.client.ExpiryBuffer()
-	if !model.MinValidity.IsNull() {
-		d, err := time.ParseDuration(model.MinValidity.ValueString())
-		if err != nil {
-			// durationValidator rejects this at plan time already.
-			resp.Diagnostics.AddError("Invalid Duration",
-				fmt.Sprintf("min_validity %q is not a Go duration such as \"10m\". Correct it.\n\nError: %s", model.MinValidity.ValueString(), err))
-			return
-		}
+	if d, ok := optionalDuration(model.MinValidity, "min_validity", &resp.Diagnostics); ok {
 		minValidity = d
 	}
-
-	if connectionID != "" && e.data.store == nil {
-		resp.Diagnostics.AddAttributeError(path.Root("connection_id"), "Missing OAuth2 Token Store",
-			"connection_id needs a provider token_store: the connection's refresh token lives only there. Add a "+
-				"token_store block to the oauth2 provider, the same one the connection was applied with, or remove "+
-				"connection_id and give refresh_token instead.")
+	maxAge, maxAgeSet := optionalDuration(model.MaxAge, "max_age", &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 
@@ -209,24 +205,53 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
 	tflog.Debug(ctx, "opening oauth2 access token", map[string]any{
 		"min_validity": minValidity.String(),
-		"token_store":  storeBackend(e.data.store),
+		"token_store":  e.data.backend,
 	})
-
-	var tok *oauthclient.Token
-	if e.data.store == nil {
-		var err error
-		tok, err = e.data.client.TokenValidFor(ctx, tokenReq, minValidity)
-		if err != nil {
-			resp.Diagnostics.AddError("Unable to Obtain OAuth2 Access Token",
-				validationErrorDetail("oauth2_access_token", tokenReq.TokenURL, "", err))
-			return
-		}
-	} else {
-		tok = e.storedToken(ctx, tokenReq, connectionID, minValidity, &resp.Diagnostics)
-		if resp.Diagnostics.HasError() {
-			return
-		}
+	durable := e.data.tokens.Durable()
+	if connectionID != "" && !durable {
+		resp.Diagnostics.AddAttributeError(path.Root("connection_id"), "Missing OAuth2 Token Store",
+			"connection_id needs the provider's token store, where the connection keeps its refresh token, but the "+
+				"store is disabled. Enable it (remove token_store.disabled or "+envTokenStoreDisabled+"), the same one "+
+				"the connection was applied with, or remove connection_id and give refresh_token instead.")
+		return
 	}
+
+	if !durable && tokenReq.GrantType == oauthclient.GrantRefreshToken {
+		resp.Diagnostics.AddAttributeWarning(path.Root("refresh_token"), "OAuth2 Token Store Disabled",
+			"This access token is obtained with the refresh_token grant while the provider's token store is disabled. "+
+				"If the server rotates refresh tokens, the one it issues is lost when the run ends, and opening this "+
+				"token fails when the rotation is seen. Enable the token store (remove token_store.disabled or "+
+				envTokenStoreDisabled+") to keep rotated refresh tokens.")
+	}
+
+	policy := tokens.Policy{MinValidity: minValidity}
+	if maxAgeSet {
+		// Zero asks for a new token every time.
+		policy.MaxAge = maxAge
+		policy.Fresh = maxAge == 0
+	}
+	res, err := e.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: connectionID}, policy)
+	switch {
+	case errors.Is(err, tokens.ErrNoRefreshToken):
+		resp.Diagnostics.AddAttributeError(path.Root("connection_id"), "Unable to Obtain OAuth2 Access Token",
+			fmt.Sprintf("The %s token store holds no refresh token for connection %q. Apply that oauth2_connection "+
+				"with the same token store (an authorization_code connection with its authorization code in "+
+				"authorization_code_wo; a refresh_token or password connection with validate = true), and check that "+
+				"connection_id is its id.", e.data.backend, connectionID))
+		return
+	case err != nil:
+		addTokenError(&resp.Diagnostics, "Unable to Obtain OAuth2 Access Token", "oauth2_access_token", tokenReq.TokenURL, e.data.backend, err)
+		return
+	case res.RotationNotKept:
+		resp.Diagnostics.AddAttributeError(path.Root("refresh_token"), "OAuth2 Refresh Token Rotated Without a Store",
+			fmt.Sprintf("The token endpoint %s retired the configured refresh token and issued a new one (refresh token "+
+				"rotation, RFC 9700 §4.14.2), but the provider's token store is disabled, so the new one would be lost when "+
+				"this run ends and the next run would present the retired token. Enable the token store (remove "+
+				"token_store.disabled or %s), or use a connection's connection_id; then configure a refresh token the "+
+				"server has not retired yet.", oauthclient.RedactURL(tokenReq.TokenURL), envTokenStoreDisabled))
+		return
+	}
+	tok := res.Token
 	ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
 	now := e.data.now()
 
@@ -261,159 +286,6 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		"expires_at": model.ExpiresAt.ValueString(),
 	})
 	resp.Diagnostics.Append(resp.Result.Set(ctx, &model)...)
-}
-
-// exchangeError marks a failed token request inside a store update, so that
-// it is told apart from a failure of the store itself.
-type exchangeError struct{ err error }
-
-func (e *exchangeError) Error() string { return e.err.Error() }
-func (e *exchangeError) Unwrap() error { return e.err }
-
-// errNoStoredRefreshToken is returned inside a store update for a
-// connection_id whose entry holds no refresh token.
-var errNoStoredRefreshToken = errors.New("no refresh token is stored for this connection")
-
-// storedToken returns a token for tokenReq through the provider's token
-// store: the stored one while it stays valid for longer than minValidity,
-// without any request, or else a new one, which is saved before it is
-// returned. The refresh_token grant presents the newest stored refresh
-// token, so a token the server rotated in an earlier run is the one sent.
-// With connectionID the entry is that connection's. Problems are added to
-// diags, and then no token is returned.
-func (e *accessTokenEphemeralResource) storedToken(ctx context.Context, tokenReq oauthclient.Request, connectionID string, minValidity time.Duration, diags *diag.Diagnostics) *oauthclient.Token {
-	store := e.data.store
-	key := accessTokenEntryKey(tokenReq, store.nameKey)
-	if connectionID != "" {
-		key = connectionEntryKey(connectionID)
-	}
-	requested := grantedScopes(&oauthclient.Token{}, tokenReq)
-
-	var requests int
-	entry, err := store.Update(ctx, key, func(ctx context.Context, current *tokenstore.Entry) (*tokenstore.Entry, error) {
-		if current != nil {
-			ctx = maskSecrets(ctx, current.AccessToken, current.RefreshToken, current.IDToken)
-		}
-		now := e.data.now()
-		if current.ValidFor(now, minValidity) && scopesCover(current.Scope, tokenReq.ScopeDelimiter, requested) {
-			tflog.Debug(ctx, "stored oauth2 access token is fresh; no request", map[string]any{"revision": current.Revision})
-			return current, nil
-		}
-		req := tokenReq
-		if req.GrantType == oauthclient.GrantRefreshToken {
-			switch {
-			case current != nil && current.RefreshToken != "":
-				req.AlsoRedact = append(req.AlsoRedact, req.RefreshToken)
-				req.RefreshToken = current.RefreshToken
-			case connectionID != "":
-				return nil, errNoStoredRefreshToken
-			}
-		}
-		requests++
-		tflog.Debug(ctx, "requesting oauth2 access token for the token store", map[string]any{
-			"stored_refresh_token": req.RefreshToken != tokenReq.RefreshToken,
-		})
-		tok, err := e.data.client.Exchange(ctx, req)
-		if err != nil {
-			return nil, &exchangeError{err}
-		}
-		return entryFromToken(tok, req, e.data.now()), nil
-	})
-
-	var xe *exchangeError
-	switch {
-	case errors.As(err, &xe):
-		diags.AddError("Unable to Obtain OAuth2 Access Token",
-			validationErrorDetail("oauth2_access_token", tokenReq.TokenURL, "", xe.err))
-		return nil
-	case errors.Is(err, errNoStoredRefreshToken):
-		diags.AddAttributeError(path.Root("connection_id"), "Unable to Obtain OAuth2 Access Token",
-			fmt.Sprintf("The %s token store holds no refresh token for connection %q. Apply that oauth2_connection "+
-				"using the same token_store (an authorization_code connection with its authorization code in "+
-				"authorization_code_wo; a refresh_token or password connection with validate = true), and check that "+
-				"connection_id is its id.\n\nError: %s", store.backend, connectionID, err))
-		return nil
-	case err != nil && requests > 0:
-		diags.AddError("Unable to Save OAuth2 Token",
-			fmt.Sprintf("The token endpoint %s issued a token, but the %s token store could not save it, so the token "+
-				"is not used: a refresh token the server rotated would otherwise be lost for the next run. Check that "+
-				"the token store is reachable and writable, then run again; if the server rotates refresh tokens and "+
-				"the one it just issued is lost, obtain a new one (for a connection, apply a new authorization code).\n\nError: %s",
-				oauthclient.RedactURL(tokenReq.TokenURL), store.backend, err))
-		return nil
-	case err != nil:
-		diags.AddError("Unable to Read OAuth2 Token Store",
-			fmt.Sprintf("The %s token store could not be read or locked, so no token was requested. Check that the "+
-				"store is reachable and that its key is the one the entries were written with, then run again.\n\nError: %s",
-				store.backend, err))
-		return nil
-	case entry == nil || entry.AccessToken == "":
-		diags.AddError("Unable to Obtain OAuth2 Access Token",
-			"The token store returned no access token after an update that did not fail. This is a bug in the provider; please report it.")
-		return nil
-	}
-	tflog.Debug(ctx, "oauth2 access token from the token store", map[string]any{
-		"requests": requests,
-		"revision": entry.Revision,
-	})
-	return tokenFromEntry(entry, e.data.now())
-}
-
-// entryFromToken is what the store keeps of a token response. The expiry is
-// taken from expires_in on the provider's clock, the one that later decides
-// whether the entry is fresh.
-func entryFromToken(tok *oauthclient.Token, req oauthclient.Request, now time.Time) *tokenstore.Entry {
-	e := &tokenstore.Entry{
-		AccessToken:  tok.AccessToken,
-		TokenType:    tok.TokenType,
-		RefreshToken: tok.RefreshToken,
-		IDToken:      tok.IDToken,
-		Scope:        tok.Scope,
-	}
-	if e.Scope == "" {
-		// RFC 6749 §5.1: no scope in the answer means the requested one.
-		e.Scope = strings.Join(grantedScopes(tok, req), scopeDelimiter(req))
-	}
-	if tok.ExpiryKnown() {
-		e.Expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
-	}
-	return e
-}
-
-// tokenFromEntry turns a stored entry back into a token.
-func tokenFromEntry(e *tokenstore.Entry, now time.Time) *oauthclient.Token {
-	tok := &oauthclient.Token{
-		AccessToken:  e.AccessToken,
-		TokenType:    e.TokenType,
-		RefreshToken: e.RefreshToken,
-		IDToken:      e.IDToken,
-		Scope:        e.Scope,
-		Expiry:       e.Expiry,
-	}
-	if !e.Expiry.IsZero() {
-		tok.ExpiresIn = int64(e.Expiry.Sub(now).Seconds())
-	}
-	return tok
-}
-
-func scopeDelimiter(req oauthclient.Request) string {
-	if req.ScopeDelimiter == "" {
-		return oauthclient.DefaultScopeDelimiter
-	}
-	return req.ScopeDelimiter
-}
-
-// scopesCover reports whether a stored granted scope includes every
-// requested scope. Entries of plain requests are named by their scopes, so
-// this matters for a connection's entry, which different requests share.
-func scopesCover(granted, delimiter string, requested []string) bool {
-	have := splitScope(granted, delimiter)
-	for _, s := range requested {
-		if !slices.Contains(have, s) {
-			return false
-		}
-	}
-	return true
 }
 
 // Renew cannot hand out a new token: Terraform keeps using the value Open
@@ -472,4 +344,20 @@ func tokenTypeOrBearer(t string) string {
 // authorizationHeader is the Authorization header value for tok (RFC 6750 §2.1).
 func authorizationHeader(tok *oauthclient.Token) string {
 	return tokenTypeOrBearer(tok.TokenType) + " " + tok.AccessToken
+}
+
+// optionalDuration parses a configured duration. It reports false when the
+// attribute is not set, or adds an error when it does not parse, which
+// durationValidator already refuses at plan time.
+func optionalDuration(v types.String, attr string, diags *diag.Diagnostics) (time.Duration, bool) {
+	if v.IsNull() || v.IsUnknown() {
+		return 0, false
+	}
+	d, err := time.ParseDuration(v.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root(attr), "Invalid Duration",
+			fmt.Sprintf("%s %q is not a Go duration such as \"10m\". Correct it.\n\nError: %s", attr, v.ValueString(), err))
+		return 0, false
+	}
+	return d, true
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokens"
 )
 
 // Environment variables read when the matching provider attribute is not set.
@@ -32,6 +33,7 @@ const (
 	envMaxRetries        = "OAUTH2_MAX_RETRIES"
 	envCACertPEM         = "OAUTH2_CA_CERT_PEM"
 	envAllowInsecureHTTP = "OAUTH2_ALLOW_INSECURE_HTTP"
+	envAssumedLifetime   = "OAUTH2_ASSUMED_TOKEN_LIFETIME"
 )
 
 // Provider defaults, applied when neither the attribute nor its environment
@@ -40,6 +42,8 @@ const (
 	defaultExpiryBuffer   = "5m"
 	defaultRequestTimeout = "30s"
 	defaultMaxRetries     = 3
+	// defaultAssumedLifetime is tokens.DefaultUnknownLifetime as a setting.
+	defaultAssumedLifetime = "15m"
 )
 
 var (
@@ -65,14 +69,15 @@ type oauth2Provider struct {
 }
 
 // providerData is what Configure hands to every resource and ephemeral
-// resource: one client, so its token cache and transport are shared, and
-// the token store when one is configured.
+// resource: one client, so its transport is shared, and one token engine
+// over the token store.
 type providerData struct {
 	client *oauthclient.Client
-	// store is nil without a token_store block: tokens then live in the
-	// client's memory only.
-	store *tokenStore
-	now   func() time.Time
+	tokens *tokens.Engine
+	// backend names the token store in messages: file, postgres, vault, or
+	// memory when tokens live in this process only.
+	backend string
+	now     func() time.Time
 }
 
 // providerDataFrom returns what the provider's Configure handed to a resource
@@ -97,6 +102,7 @@ type providerModel struct {
 	MaxRetries        types.Int64  `tfsdk:"max_retries"`
 	CACertPEM         types.String `tfsdk:"ca_cert_pem"`
 	AllowInsecureHTTP types.Bool   `tfsdk:"allow_insecure_http"`
+	AssumedLifetime   types.String `tfsdk:"assumed_token_lifetime"`
 	TokenStore        types.Object `tfsdk:"token_store"`
 }
 
@@ -110,7 +116,8 @@ func (p *oauth2Provider) Schema(_ context.Context, _ provider.SchemaRequest, res
 		MarkdownDescription: "The `oauth2` provider proves OAuth 2.0 credentials work by requesting a real token " +
 			"at apply time, and hands fresh access tokens to other providers through an ephemeral resource, " +
 			"without ever writing a token to plan or state. Every attribute is optional and falls back to an " +
-			"environment variable. With `token_store`, tokens are kept between runs.",
+			"environment variable. Tokens are kept between runs in a token store, an encrypted file in the user's " +
+			"configuration directory unless `token_store` says otherwise.",
 		Attributes: map[string]schema.Attribute{
 			// Optional
 			"expiry_buffer": schema.StringAttribute{
@@ -144,6 +151,15 @@ func (p *oauth2Provider) Schema(_ context.Context, _ provider.SchemaRequest, res
 					envAllowInsecureHTTP + "` environment variable.",
 				Optional: true,
 			},
+			"assumed_token_lifetime": schema.StringAttribute{
+				MarkdownDescription: "How long a token whose server announced no lifetime (no `expires_in`) is taken " +
+					"to live from when it was issued: it is reused from the token store while it stays valid for longer " +
+					"than the expiry buffer, then a new one is requested. `0s` never reuses such a token. A Go duration " +
+					"such as `15m`. Defaults to `" + defaultAssumedLifetime + "`, or the `" + envAssumedLifetime +
+					"` environment variable.",
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
+			},
 			"token_store": tokenStoreAttribute(),
 		},
 	}
@@ -171,45 +187,44 @@ func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	settings, diags := tokenStoreSettingsFrom(ctx, config.TokenStore, os.Getenv)
+	store, backend, diags := p.openStore(ctx, config.TokenStore, os.Getenv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var store *tokenStore
-	if settings != nil {
-		store, err = p.stores.open(ctx, *settings)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("token_store").AtName(settings.backend),
-				"Unable to Open OAuth2 Token Store", tokenStoreOpenErrorDetail(settings.backend, err))
-			return
-		}
+	lifetime := durationSetting(config.AssumedLifetime, "assumed_token_lifetime", envAssumedLifetime, defaultAssumedLifetime, os.Getenv, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if lifetime == 0 {
+		// tokens reads zero as its default; the provider's zero means never.
+		lifetime = -1
 	}
 
 	tflog.Debug(ctx, "configured oauth2 provider", map[string]any{
-		"expiry_buffer":       client.ExpiryBuffer().String(),
-		"request_timeout":     opts.Timeout.String(),
-		"max_retries":         max(opts.MaxRetries, 0),
-		"ca_cert_pem_set":     opts.CACertPEM != "",
-		"allow_insecure_http": opts.AllowInsecureHTTP,
-		"token_store":         storeBackend(store),
+		"expiry_buffer":          client.ExpiryBuffer().String(),
+		"request_timeout":        opts.Timeout.String(),
+		"max_retries":            max(opts.MaxRetries, 0),
+		"ca_cert_pem_set":        opts.CACertPEM != "",
+		"allow_insecure_http":    opts.AllowInsecureHTTP,
+		"assumed_token_lifetime": lifetime.String(),
+		"token_store":            backend,
 	})
 
 	now := p.now
 	if now == nil {
 		now = time.Now
 	}
-	data := &providerData{client: client, store: store, now: now}
+	engine := tokens.New(tokens.Options{
+		Client:          client,
+		Store:           store,
+		Now:             now,
+		UnknownLifetime: lifetime,
+		Logger:          tflogLogger,
+	})
+	data := &providerData{client: client, tokens: engine, backend: backend, now: now}
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
-}
-
-// storeBackend names the configured backend for logs, "none" without one.
-func storeBackend(s *tokenStore) string {
-	if s == nil {
-		return "none"
-	}
-	return s.backend
 }
 
 // clientOptions resolves the provider settings, each from its attribute,
@@ -228,6 +243,7 @@ func clientOptions(config providerModel, getenv func(string) string) (oauthclien
 		{"max_retries", config.MaxRetries.IsUnknown()},
 		{"ca_cert_pem", config.CACertPEM.IsUnknown()},
 		{"allow_insecure_http", config.AllowInsecureHTTP.IsUnknown()},
+		{"assumed_token_lifetime", config.AssumedLifetime.IsUnknown()},
 	} {
 		if a.unknown {
 			diags.AddAttributeError(path.Root(a.name), "Unknown OAuth2 Provider Setting",

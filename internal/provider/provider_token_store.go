@@ -1,18 +1,14 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
+	"strconv"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
@@ -24,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
-	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
 )
 
@@ -37,6 +32,9 @@ const (
 	// envPGConnStr fills postgres.conn_str, as Terraform's pg state backend
 	// reads it.
 	envPGConnStr = "PG_CONN_STR"
+	// envTokenStoreDisabled, when true and no token_store block is set, keeps
+	// tokens in memory for one run instead of in the default file store.
+	envTokenStoreDisabled = "OAUTH2_TOKEN_STORE_DISABLED"
 )
 
 // Names of the token store backends, each stated once.
@@ -44,11 +42,15 @@ const (
 	backendFile     = "file"
 	backendPostgres = "postgres"
 	backendVault    = "vault"
+	// backendMemory names the store of a provider whose tokens live in
+	// memory for one run.
+	backendMemory = "memory"
 )
 
 var tokenStoreBackends = []string{backendFile, backendPostgres, backendVault}
 
 type tokenStoreModel struct {
+	Disabled types.Bool   `tfsdk:"disabled"`
 	File     types.Object `tfsdk:"file"`
 	Postgres types.Object `tfsdk:"postgres"`
 	Vault    types.Object `tfsdk:"vault"`
@@ -91,21 +93,31 @@ func tokenStoreAttribute() schema.SingleNestedAttribute {
 	// Absolute expressions read well in the message ("one (and only one)
 	// of [token_store.file,token_store.postgres,token_store.vault]"); the
 	// validator skips the one it is attached to when counting.
-	backends := make([]path.Expression, 0, len(tokenStoreBackends))
-	for _, b := range tokenStoreBackends {
+	backends := make([]path.Expression, 0, len(tokenStoreBackends)+1)
+	for _, b := range append([]string{"disabled"}, tokenStoreBackends...) {
 		backends = append(backends, path.MatchRoot("token_store").AtName(b))
 	}
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: "Where tokens are kept between runs, so that plan, apply and later runs reuse a fresh " +
 			"access token instead of asking the token endpoint again, and a refresh token that the server rotates " +
 			"on every use survives the process that received it. Set exactly one backend: " + quoteList(tokenStoreBackends) +
-			". Entries are encrypted on the client and named by a hash of the token request, never by a secret. " +
-			"Without this block tokens live only in memory for one run.",
+			", or `disabled = true`. Entries are encrypted on the client and named by a hash of the token request, " +
+			"never by a secret. Without this block the `file` backend is used with its defaults (unless the `" +
+			envTokenStoreDisabled + "` environment variable is `true`); if it cannot be opened, the run goes on with " +
+			"tokens in memory and a warning. CI runners that share a refresh token need a shared backend, " +
+			"`postgres` or `vault`: each runner's file store would present a refresh token another runner retired.",
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
+			"disabled": schema.BoolAttribute{
+				MarkdownDescription: "Keep tokens in memory for one run instead of in a store. Plan and apply then " +
+					"request tokens of their own, and a refresh token the server rotates cannot be kept: an " +
+					"`oauth2_access_token` that sees a rotation fails, and a connection keeps the new refresh token in " +
+					"`obtained_refresh_token`. Conflicts with the backends.",
+				Optional: true,
+			},
 			backendFile: schema.SingleNestedAttribute{
-				MarkdownDescription: "An encrypted file guarded by an operating system file lock, for one machine. " +
-					"Conflicts with `postgres` and `vault`.",
+				MarkdownDescription: "An encrypted file for one machine, each entry guarded by an operating system " +
+					"file lock of its own. The default backend. Conflicts with `postgres` and `vault`.",
 				Optional: true,
 				// One validator covers every combination: it counts file
 				// together with the other two backends.
@@ -190,16 +202,6 @@ func tokenStoreAttribute() schema.SingleNestedAttribute {
 	}
 }
 
-// tokenStore is an opened store and what the provider needs beside it.
-type tokenStore struct {
-	tokenstore.Store
-	// backend names the backend in messages: file, postgres or vault.
-	backend string
-	// nameKey keys the HMAC that folds secrets into entry names; see
-	// accessTokenEntryKey.
-	nameKey []byte
-}
-
 // tokenStoreSettings are the resolved settings of one backend.
 type tokenStoreSettings struct {
 	backend  string
@@ -234,46 +236,90 @@ func (s tokenStoreSettings) fingerprint() string {
 // process exits, which closes their files and connections.
 type storeCache struct {
 	mu     sync.Mutex
-	stores map[string]*tokenStore
+	stores map[string]tokenstore.Store
 }
 
-func (c *storeCache) open(ctx context.Context, s tokenStoreSettings) (*tokenStore, error) {
+func (c *storeCache) open(ctx context.Context, s tokenStoreSettings) (tokenstore.Store, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fp := s.fingerprint()
-	if ts := c.stores[fp]; ts != nil {
-		return ts, nil
+	if st := c.stores[fp]; st != nil {
+		return st, nil
 	}
-	ts, err := openTokenStore(ctx, s)
+	st, err := openTokenStore(ctx, s)
 	if err != nil {
 		return nil, err
 	}
 	if c.stores == nil {
-		c.stores = map[string]*tokenStore{}
+		c.stores = map[string]tokenstore.Store{}
 	}
-	c.stores[fp] = ts
-	return ts, nil
+	c.stores[fp] = st
+	return st, nil
+}
+
+// openStore opens the token store that the token_store block, or without
+// one the environment, names, and returns it with the name of its backend.
+// Without a block the file store at its default path is used; when that
+// cannot be opened (a read-only image, no home directory) the run goes on
+// with tokens in memory and one warning. A nil store means memory.
+func (p *oauth2Provider) openStore(ctx context.Context, block types.Object, getenv func(string) string) (tokenstore.Store, string, diag.Diagnostics) {
+	settings, disabled, diags := tokenStoreSettingsFrom(ctx, block, getenv)
+	if diags.HasError() || disabled {
+		return nil, backendMemory, diags
+	}
+	explicit := settings != nil
+	if !explicit {
+		settings = &tokenStoreSettings{
+			backend: backendFile,
+			file:    tokenstore.FileConfig{Path: getenv(envTokenStorePath), Key: getenv(envTokenStoreKey)},
+		}
+	}
+	store, err := p.stores.open(ctx, *settings)
+	switch {
+	case err == nil:
+		return store, settings.backend, diags
+	case explicit:
+		diags.AddAttributeError(path.Root("token_store").AtName(settings.backend),
+			"Unable to Open OAuth2 Token Store", tokenStoreOpenErrorDetail(settings.backend, err))
+	default:
+		diags.AddWarning("OAuth2 Token Store Unavailable",
+			"The provider could not open its default token store, so tokens live in memory for this run only: plan "+
+				"and apply each request their own, and a refresh token the server rotates is not kept. Set "+
+				envTokenStorePath+" to a writable place, configure a token_store block, or set "+envTokenStoreDisabled+
+				"=true to silence this warning.\n\nError: "+err.Error())
+	}
+	return nil, backendMemory, diags
 }
 
 // tokenStoreSettingsFrom resolves the token_store block, each setting from
 // its attribute, else its environment variable (read through getenv). It
-// returns nil when the block is absent.
-func tokenStoreSettingsFrom(ctx context.Context, block types.Object, getenv func(string) string) (*tokenStoreSettings, diag.Diagnostics) {
+// returns nil settings when no backend is configured, and disabled when the
+// block or the environment turns the store off.
+func tokenStoreSettingsFrom(ctx context.Context, block types.Object, getenv func(string) string) (*tokenStoreSettings, bool, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if block.IsNull() {
-		return nil, diags
+		v := getenv(envTokenStoreDisabled)
+		if v == "" {
+			return nil, false, diags
+		}
+		disabled, err := strconv.ParseBool(v)
+		if err != nil {
+			diags.AddAttributeError(path.Root("token_store"), "Invalid OAuth2 Provider Environment Variable",
+				fmt.Sprintf("The %s environment variable must be true or false, got %q. Correct or unset it.", envTokenStoreDisabled, v))
+		}
+		return nil, disabled, diags
 	}
 	root := path.Root("token_store")
 	if hasUnknown(block) {
 		diags.AddAttributeError(root, "Unknown OAuth2 Provider Setting",
 			"The provider cannot open its token store because token_store depends on a value that is only known "+
 				"after apply. Set it to literal values or variables, or use the environment variables instead.")
-		return nil, diags
+		return nil, false, diags
 	}
 	var m tokenStoreModel
 	diags.Append(block.As(ctx, &m, basetypes.ObjectAsOptions{})...)
 	if diags.HasError() {
-		return nil, diags
+		return nil, false, diags
 	}
 	keyOr := func(v types.String) string {
 		if !v.IsNull() && v.ValueString() != "" {
@@ -329,16 +375,20 @@ func tokenStoreSettingsFrom(ctx context.Context, block types.Object, getenv func
 		}
 	}
 	if diags.HasError() {
-		return nil, diags
+		return nil, false, diags
 	}
-	if n != 1 {
+	disabled := m.Disabled.ValueBool()
+	switch {
+	case disabled && n > 0, n > 1:
 		// The schema's validator says so at plan time already.
 		diags.AddAttributeError(root, "Invalid OAuth2 Token Store",
-			fmt.Sprintf("The token_store block must set exactly one backend (%s), but it sets %d. Keep one of them.",
-				orList(tokenStoreBackends), n))
-		return nil, diags
+			fmt.Sprintf("The token_store block must set at most one backend (%s), or disabled = true alone, but it sets %d "+
+				"backends. Keep one of them.", orList(tokenStoreBackends), n))
+		return nil, false, diags
+	case n == 0:
+		return nil, disabled, diags
 	}
-	return &s, diags
+	return &s, false, diags
 }
 
 // hasUnknown reports whether v or anything inside it is unknown.
@@ -357,157 +407,47 @@ func hasUnknown(v attr.Value) bool {
 }
 
 // openTokenStore opens the backend s names.
-func openTokenStore(ctx context.Context, s tokenStoreSettings) (*tokenStore, error) {
-	ts := &tokenStore{backend: s.backend}
-	var (
-		storeKey string
-		err      error
-	)
+func openTokenStore(ctx context.Context, s tokenStoreSettings) (tokenstore.Store, error) {
 	switch s.backend {
 	case backendFile:
 		cfg := s.file
-		if cfg.Path == "" {
-			if cfg.Path, err = tokenstore.DefaultFilePath(); err != nil {
-				return nil, err
-			}
-		}
-		if ts.Store, err = tokenstore.NewFile(cfg); err != nil {
-			return nil, err
-		}
-		storeKey = cfg.Key
-		if storeKey == "" {
-			// NewFile generated or read "<path>.key"; the same key
-			// protects the entry names.
-			if abs, err := filepath.Abs(cfg.Path); err == nil {
-				if b, err := os.ReadFile(abs + ".key"); err == nil {
-					storeKey = string(b)
-				}
-			}
-		}
+		return tokenstore.Open(ctx, tokenstore.Config{File: &cfg})
 	case backendPostgres:
-		if ts.Store, err = tokenstore.NewPostgres(ctx, s.postgres); err != nil {
-			return nil, err
-		}
-		storeKey = s.postgres.Key
+		cfg := s.postgres
+		return tokenstore.Open(ctx, tokenstore.Config{Postgres: &cfg})
 	case backendVault:
-		if ts.Store, err = tokenstore.NewVault(s.vault); err != nil {
-			return nil, err
-		}
-		storeKey = s.vault.Key
-	default:
-		return nil, fmt.Errorf("unknown token store backend %q", s.backend)
+		cfg := s.vault
+		return tokenstore.Open(ctx, tokenstore.Config{Vault: &cfg})
 	}
-	ts.nameKey = entryNameKey(storeKey)
-	return ts, nil
+	return nil, fmt.Errorf("unknown token store backend %q", s.backend)
 }
 
-// entryNameDomain separates the entry-name HMAC key from every other use of
-// the store's encryption key.
-const entryNameDomain = "oauth2-tf provider entry names v1"
+// legacyRefreshTokenSeedDomain separates the seed HMAC that earlier versions
+// kept in a connection's private state from other HMACs of the same key.
+const legacyRefreshTokenSeedDomain = "oauth2-tf connection refresh token seed v1"
 
-// entryNameKey derives the key of the HMAC that folds secrets into entry
-// names from the store's encryption key. When no key can be read (a key file
-// that vanished after opening), the fixed domain separator stands in: names
-// then still differ per credential, but a weak secret could be guessed from
-// them by someone who can list the store.
-func entryNameKey(storeKey string) []byte {
-	k, err := tokenstore.ParseKey(storeKey)
-	if err != nil {
-		return []byte(entryNameDomain)
+// holdsConfiguredChain reports whether an earlier version kept the chain of
+// refreshToken in the connection's own store entry: it recorded an HMAC of
+// the configured refresh token the entry was seeded from in private state.
+func holdsConfiguredChain(ctx context.Context, priorPrivate privateGetter, refreshToken string, nameKey []byte) (bool, diag.Diagnostics) {
+	if priorPrivate == nil {
+		return false, nil
 	}
-	mac := hmac.New(sha256.New, k[:])
-	mac.Write([]byte(entryNameDomain))
-	return mac.Sum(nil)
-}
-
-// secretNameKey reports whether nameKey was derived from a store key, and so
-// is unknown to whoever lacks that key: the stand-in entryNameKey returns
-// without one is a published constant, good for naming entries but not for
-// keying anything that must stay unguessable.
-func secretNameKey(nameKey []byte) bool {
-	return len(nameKey) > 0 && !bytes.Equal(nameKey, []byte(entryNameDomain))
-}
-
-// accessTokenEntryKey names the store entry of a token request.
-//
-// The name must change whenever the credential changes, so that a rotated
-// client secret or a new refresh token starts a new entry instead of
-// reusing a token issued to the old one. Yet stores keep names in clear
-// (file map keys, row keys, Vault paths), and a plain hash of a weak secret
-// can be guessed. So the identifying settings go in as they are, and the
-// secrets (client secret, password, configured refresh token) only through
-// an HMAC keyed with a key derived from the store's encryption key: without
-// that key nobody can test a guess against a name, and no name contains a
-// secret.
-func accessTokenEntryKey(req oauthclient.Request, nameKey []byte) tokenstore.Key {
+	raw, diags := priorPrivate.GetKey(ctx, privateKeyRefreshTokenSeed)
+	if diags.HasError() || len(raw) == 0 {
+		return false, diags
+	}
+	var rec struct {
+		HMAC string `json:"hmac"`
+	}
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return false, diags
+	}
 	mac := hmac.New(sha256.New, nameKey)
-	for _, s := range []string{req.ClientSecret, req.Password, req.RefreshToken} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		mac.Write(n[:])
-		mac.Write([]byte(s))
-	}
-
-	tokenURL := req.TokenURL
-	if req.TenantID != "" {
-		tokenURL = strings.ReplaceAll(tokenURL, "{tenant_id}", url.PathEscape(req.TenantID))
-	}
-	delimiter := req.ScopeDelimiter
-	if delimiter == "" {
-		delimiter = oauthclient.DefaultScopeDelimiter
-	}
-	scope := req.Scope
-	if scope == "" {
-		scope = strings.Join(req.Scopes, delimiter)
-	}
-	parts := []string{
-		"oauth2_access_token v1",
-		tokenURL,
-		string(req.GrantType),
-		req.ClientID,
-		scope,
-		delimiter,
-		req.Username,
-	}
-	names := make([]string, 0, len(req.ExtraParams))
-	for k := range req.ExtraParams {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	parts = append(parts, fmt.Sprint(len(names)))
-	for _, k := range names {
-		parts = append(parts, k, req.ExtraParams[k])
-	}
-	parts = append(parts, hex.EncodeToString(mac.Sum(nil)))
-	return tokenstore.KeyFor(parts...)
-}
-
-// connectionEntryKey names the store entry holding the newest tokens of an
-// oauth2_connection: those of its authorization code exchange or password
-// grant when the server issued a refresh token, and for the refresh_token
-// grant the newest refresh token in the chain that started from the
-// configured one. The connection's id is random and not secret.
-func connectionEntryKey(id string) tokenstore.Key {
-	return tokenstore.KeyFor("connection", id)
-}
-
-// refreshTokenSeedDomain separates the seed HMAC from the entry-name HMAC,
-// which uses the same key.
-const refreshTokenSeedDomain = "oauth2-tf connection refresh token seed v1"
-
-// refreshTokenSeed identifies the configured refresh token a connection's
-// store entry was seeded from, so that a newly configured one is told apart
-// from the one the stored chain descends from. It is kept in the resource's
-// private state, which is written to the state file: like the entry names
-// (see accessTokenEntryKey), it is an HMAC keyed with a key derived from the
-// store's encryption key, so whoever reads the state can neither recover
-// the token nor test a guess of it.
-func refreshTokenSeed(refreshToken string, nameKey []byte) string {
-	mac := hmac.New(sha256.New, nameKey)
-	mac.Write([]byte(refreshTokenSeedDomain))
+	mac.Write([]byte(legacyRefreshTokenSeedDomain))
 	mac.Write([]byte{0})
 	mac.Write([]byte(refreshToken))
-	return hex.EncodeToString(mac.Sum(nil))
+	return hmac.Equal([]byte(rec.HMAC), []byte(hex.EncodeToString(mac.Sum(nil)))), diags
 }
 
 // tokenStoreOpenErrorDetail explains a store that could not be opened,

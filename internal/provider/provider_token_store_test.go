@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +35,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokens"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenserver"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore/kvv2test"
@@ -305,7 +305,7 @@ provider "oauth2" {
 `, server.TokenURL(), storeClientID, storeClientSecret, seed))
 
 			data := func(name string) tfjsonpath.Path { return tfjsonpath.New("data").AtMapKey(name) }
-			var tokens []string
+			var handedOut []string
 			run := func(n int, wantRefreshes int64, wantSame bool) {
 				t.Helper()
 				before := server.Stats()
@@ -316,7 +316,7 @@ provider "oauth2" {
 						Config: cfg,
 						ConfigStateChecks: []statecheck.StateCheck{
 							statecheck.ExpectKnownValue("echo.test", data("access_token"), stringValue(func(s string) error {
-								tokens = append(tokens, s)
+								handedOut = append(handedOut, s)
 								return nil
 							})),
 							statecheck.ExpectKnownValue("echo.test", data("scopes"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("read")})),
@@ -334,13 +334,13 @@ provider "oauth2" {
 				if after.InvalidGrants != 0 || after.FamiliesRevoked != 0 {
 					t.Errorf("run %d: invalid_grant answers %d, families revoked %d; want none", n, after.InvalidGrants, after.FamiliesRevoked)
 				}
-				if len(tokens) != n {
-					t.Fatalf("run %d: access tokens seen: %d", n, len(tokens))
+				if len(handedOut) != n {
+					t.Fatalf("run %d: access handedOut seen: %d", n, len(handedOut))
 				}
-				if n > 1 && (tokens[n-1] == tokens[n-2]) != wantSame {
+				if n > 1 && (handedOut[n-1] == handedOut[n-2]) != wantSame {
 					t.Errorf("run %d: access token same as the run before: %v, want %v", n, !wantSame, wantSame)
 				}
-				if !server.apiAccepts(t, tokens[n-1]) {
+				if !server.apiAccepts(t, handedOut[n-1]) {
 					t.Errorf("run %d: the protected resource refused the access token handed out", n)
 				}
 			}
@@ -353,7 +353,7 @@ provider "oauth2" {
 			// The second refresh presented the token the first one issued.
 			presented, issued := server.refreshTokens()
 			if len(presented) != 2 || len(issued) != 2 || presented[0] != seed || presented[1] != issued[0] {
-				t.Errorf("refresh chain: presented %d tokens, issued %d; want the seed, then the first issued one", len(presented), len(issued))
+				t.Errorf("refresh chain: presented %d handedOut, issued %d; want the seed, then the first issued one", len(presented), len(issued))
 			}
 
 			// The store holds the newest refresh token, encrypted.
@@ -361,14 +361,23 @@ provider "oauth2" {
 				TokenURL: server.TokenURL(), GrantType: oauthclient.GrantRefreshToken, ClientID: storeClientID,
 				ClientSecret: storeClientSecret, RefreshToken: seed, Scopes: []string{"read"},
 			}
-			e, err := backend.open().Get(context.Background(), accessTokenEntryKey(req, entryNameKey(backend.key())))
+			store := backend.open()
+			chain := tokens.ChainKey(req, store.NameKey())
+			e, err := store.Get(context.Background(), chain)
 			if err != nil || e == nil {
-				t.Fatalf("stored entry: %v, %v", e, err)
+				t.Fatalf("stored chain: %v, %v", e, err)
 			}
 			if len(issued) != 2 || e.RefreshToken != issued[1] {
 				t.Errorf("the stored refresh token is not the newest one issued")
 			}
-			if len(tokens) != 3 || e.AccessToken != tokens[2] {
+			e, err = store.Get(context.Background(), tokens.AccessKey(req, chain.String(), store.NameKey()))
+			if err != nil || e == nil {
+				t.Fatalf("stored access token: %v, %v", e, err)
+			}
+			if e.RefreshToken != "" {
+				t.Errorf("the access token entry holds a refresh token")
+			}
+			if len(handedOut) != 3 || e.AccessToken != handedOut[2] {
 				t.Errorf("the stored access token is not the one handed out last")
 			}
 			if backend.raw != nil {
@@ -376,7 +385,7 @@ provider "oauth2" {
 				if len(raw) == 0 {
 					t.Errorf("nothing found in the store")
 				}
-				for _, secret := range append(append([]string{seed, storeClientSecret}, issued...), tokens...) {
+				for _, secret := range append(append([]string{seed, storeClientSecret}, issued...), handedOut...) {
 					if bytes.Contains(raw, []byte(secret)) {
 						t.Errorf("a token or secret appears in clear in the store")
 					}
@@ -502,7 +511,7 @@ resource "echo" "test" {}
 					if len(issued) != 1 {
 						return fmt.Errorf("refresh tokens issued by the code exchange: got %d, want 1", len(issued))
 					}
-					e, err := openStore().Get(context.Background(), connectionEntryKey(connectionID))
+					e, err := connectionChain(openStore(), connectionID)
 					if err != nil || e == nil {
 						return fmt.Errorf("stored entry of the connection: %v, %v", e, err)
 					}
@@ -538,7 +547,7 @@ resource "echo" "test" {}
 					if len(presented) != 1 || len(issued) != 2 || presented[0] != issued[0] {
 						return fmt.Errorf("the refresh did not present the refresh token of the code exchange (presented %d, issued %d)", len(presented), len(issued))
 					}
-					e, err := openStore().Get(context.Background(), connectionEntryKey(connectionID))
+					e, err := connectionChain(openStore(), connectionID)
 					if err != nil || e == nil {
 						return fmt.Errorf("stored entry of the connection: %v, %v", e, err)
 					}
@@ -559,7 +568,7 @@ resource "echo" "test" {}
 		t.Errorf("the protected resource refused the access token handed out")
 	}
 	// Destroying the connection removed its entry.
-	if e, err := openStore().Get(context.Background(), connectionEntryKey(connectionID)); err != nil || e != nil {
+	if e, err := openStore().Get(context.Background(), tokens.ConnectionKey(connectionID)); err != nil || e != nil {
 		t.Errorf("entry of the destroyed connection: %v, %v; want none", e, err)
 	}
 }
@@ -649,7 +658,7 @@ resource "echo" "test" {}
 			if presented[n-1] != want(issued) {
 				return fmt.Errorf("refresh %d did not present the expected refresh token", n)
 			}
-			e, err := openStore().Get(context.Background(), connectionEntryKey(connectionID))
+			e, err := connectionChain(openStore(), connectionID)
 			if err != nil || e == nil {
 				return fmt.Errorf("stored entry of the connection: %v, %v", e, err)
 			}
@@ -749,7 +758,7 @@ resource "echo" "test" {}
 		t.Errorf("the protected resource refused the access token handed out through connection_id")
 	}
 	// Destroying the connection removed its entry.
-	if e, err := openStore().Get(context.Background(), connectionEntryKey(connectionID)); err != nil || e != nil {
+	if e, err := openStore().Get(context.Background(), tokens.ConnectionKey(connectionID)); err != nil || e != nil {
 		t.Errorf("entry of the destroyed connection: %v, %v; want none", e, err)
 	}
 }
@@ -759,6 +768,7 @@ resource "echo" "test" {}
 // rotates refresh tokens: the successor lands in the sensitive
 // obtained_refresh_token, and a later apply that does not validate keeps it.
 func TestAccConnection_refreshTokenRotatedWithoutStore(t *testing.T) {
+	t.Setenv(envTokenStoreDisabled, "true")
 	clock := &testClock{}
 	server := newStoreTokenServer(t, clock)
 	seed := server.IssueRefreshToken(storeClientID, "alice", "read")
@@ -810,7 +820,7 @@ provider "oauth2" {
   }
 }
 `, filepath.Join(dir, "two")) + testAccConnectionClientCredentialsConfig("https://login.example.test/token", "basic", "s"),
-			want: `(?s)Invalid Attribute Combination.*2 attributes specified when one \(and only one\) of\s+\[token_store\.file,token_store\.postgres,token_store\.vault\]`,
+			want: `(?s)Invalid Attribute Combination.*2 attributes specified when one \(and only one\) of\s+\[token_store\.disabled,token_store\.file,token_store\.postgres,token_store\.vault\]`,
 		},
 		"no backend": {
 			hcl: `
@@ -818,16 +828,29 @@ provider "oauth2" {
   token_store = {}
 }
 ` + testAccConnectionClientCredentialsConfig("https://login.example.test/token", "basic", "s"),
-			want: `(?s)Invalid Attribute Combination.*No attribute specified when one \(and only one\) of\s+\[token_store\.file,token_store\.postgres,token_store\.vault\]`,
+			want: `(?s)Invalid Attribute Combination.*No attribute specified when one \(and only one\) of\s+\[token_store\.disabled,token_store\.file,token_store\.postgres,token_store\.vault\]`,
 		},
-		"connection_id without token_store": {
+		"connection_id with the store disabled": {
+			hcl: `
+provider "oauth2" {
+  token_store = { disabled = true }
+}
+` + testAccAccessTokenConfig(`
+  connection_id = "0d6f0a64-33a4-4f3e-9a40-2b0b4a3b0e11"
+  token_url     = "https://login.example.test/token"
+  client_id     = "c"
+  client_secret = "s"
+`),
+			want: `(?s)Missing OAuth2 Token Store.*connection_id needs the provider's token\s+store`,
+		},
+		"connection_id of a connection never applied": {
 			hcl: testAccAccessTokenConfig(`
   connection_id = "0d6f0a64-33a4-4f3e-9a40-2b0b4a3b0e11"
   token_url     = "https://login.example.test/token"
   client_id     = "c"
   client_secret = "s"
 `),
-			want: `(?s)Missing OAuth2 Token Store.*connection_id needs a provider token_store`,
+			want: `(?s)holds no refresh token for connection`,
 		},
 		"connection_id with another grant": {
 			hcl: testAccAccessTokenConfig(`
@@ -879,82 +902,6 @@ provider "oauth2" {
 	}
 }
 
-func TestAccessTokenEntryKey(t *testing.T) {
-	base := oauthclient.Request{
-		TokenURL:     "https://login.example.test/{tenant_id}/token",
-		TenantID:     "contoso",
-		GrantType:    oauthclient.GrantRefreshToken,
-		ClientID:     "client",
-		ClientSecret: "secret-1",
-		Scopes:       []string{"read", "write"},
-		RefreshToken: "rt-1",
-		ExtraParams:  map[string]string{"audience": "api", "resource": "https://api.example.test"},
-	}
-	nameKey := entryNameKey(strings.Repeat("11", 32))
-	want := accessTokenEntryKey(base, nameKey)
-	if again := accessTokenEntryKey(base, nameKey); again != want {
-		t.Errorf("the same request gave two keys")
-	}
-
-	for _, tc := range []struct {
-		name   string
-		change func(*oauthclient.Request)
-	}{
-		{"client secret", func(r *oauthclient.Request) { r.ClientSecret = "secret-2" }},
-		{"password", func(r *oauthclient.Request) { r.Password = "pw" }},
-		{"refresh token", func(r *oauthclient.Request) { r.RefreshToken = "rt-2" }},
-		{"tenant", func(r *oauthclient.Request) { r.TenantID = "fabrikam" }},
-		{"token url", func(r *oauthclient.Request) { r.TokenURL = "https://login.example.test/other" }},
-		{"grant", func(r *oauthclient.Request) { r.GrantType = oauthclient.GrantClientCredentials }},
-		{"client id", func(r *oauthclient.Request) { r.ClientID = "other" }},
-		{"scopes", func(r *oauthclient.Request) { r.Scopes = []string{"read"} }},
-		{"scope delimiter", func(r *oauthclient.Request) { r.ScopeDelimiter = "," }},
-		{"username", func(r *oauthclient.Request) { r.Username = "alice" }},
-		{"extra param", func(r *oauthclient.Request) { r.ExtraParams = map[string]string{"audience": "api"} }},
-		// Moving a character between two secrets is a different credential.
-		{"secret boundary", func(r *oauthclient.Request) { r.ClientSecret, r.RefreshToken = "secret-1r", "t-1" }},
-	} {
-		r := base
-		r.Scopes = append([]string(nil), base.Scopes...)
-		tc.change(&r)
-		if accessTokenEntryKey(r, nameKey) == want {
-			t.Errorf("%s changed, key stayed the same", tc.name)
-		}
-	}
-
-	// Equal requests with the extra parameters listed in another order.
-	r := base
-	r.ExtraParams = map[string]string{"resource": "https://api.example.test", "audience": "api"}
-	if accessTokenEntryKey(r, nameKey) != want {
-		t.Errorf("extra parameter order changed the key")
-	}
-	// A filled tenant placeholder names the same endpoint.
-	r = base
-	r.TokenURL, r.TenantID = "https://login.example.test/contoso/token", ""
-	if accessTokenEntryKey(r, nameKey) != want {
-		t.Errorf("a filled tenant placeholder changed the key")
-	}
-	// Another store key gives other names: a name cannot be tested against a
-	// guessed secret without the key.
-	if accessTokenEntryKey(base, entryNameKey(strings.Repeat("22", 32))) == want {
-		t.Errorf("the store key does not affect the entry name")
-	}
-	if string(entryNameKey("")) == string(nameKey) {
-		t.Errorf("a missing store key gives the same name key as a real one")
-	}
-
-	// The name reveals no secret, in any encoding.
-	k := want.String()
-	for _, s := range []string{base.ClientSecret, base.RefreshToken} {
-		if strings.Contains(k, s) || strings.Contains(k, hex.EncodeToString([]byte(s))) {
-			t.Errorf("key %s contains a secret", k)
-		}
-	}
-	if connectionEntryKey("a") == connectionEntryKey("b") || connectionEntryKey("a") == want {
-		t.Errorf("connection entry names collide")
-	}
-}
-
 func TestTokenStoreSettings(t *testing.T) {
 	ctx := context.Background()
 	str := types.StringType
@@ -979,8 +926,8 @@ func TestTokenStoreSettings(t *testing.T) {
 		}
 		f, p, va := obj(fileType, file), obj(pgType, pg), obj(vaultType, vault)
 		return types.ObjectValueMust(
-			map[string]attr.Type{"file": f.Type(ctx), "postgres": p.Type(ctx), "vault": va.Type(ctx)},
-			map[string]attr.Value{"file": f, "postgres": p, "vault": va},
+			map[string]attr.Type{"disabled": types.BoolType, "file": f.Type(ctx), "postgres": p.Type(ctx), "vault": va.Type(ctx)},
+			map[string]attr.Value{"disabled": types.BoolNull(), "file": f, "postgres": p, "vault": va},
 		)
 	}
 	env := map[string]string{
@@ -990,8 +937,24 @@ func TestTokenStoreSettings(t *testing.T) {
 	}
 	getenv := func(k string) string { return env[k] }
 
-	if s, diags := tokenStoreSettingsFrom(ctx, types.ObjectNull(block(nil, nil, nil).AttributeTypes(ctx)), getenv); s != nil || diags.HasError() {
-		t.Errorf("no token_store block: got %+v, %v; want no store", s, diags)
+	noBlock := types.ObjectNull(block(nil, nil, nil).AttributeTypes(ctx))
+	if s, disabled, diags := tokenStoreSettingsFrom(ctx, noBlock, getenv); s != nil || disabled || diags.HasError() {
+		t.Errorf("no token_store block: got %+v, %v, %v; want the default store", s, disabled, diags)
+	}
+	env[envTokenStoreDisabled] = "true"
+	if s, disabled, diags := tokenStoreSettingsFrom(ctx, noBlock, getenv); s != nil || !disabled || diags.HasError() {
+		t.Errorf("no token_store block, %s=true: got %+v, %v, %v; want the store disabled", envTokenStoreDisabled, s, disabled, diags)
+	}
+	env[envTokenStoreDisabled] = "sometimes"
+	if _, _, diags := tokenStoreSettingsFrom(ctx, noBlock, getenv); !diags.HasError() || !strings.Contains(diags[0].Detail(), envTokenStoreDisabled) {
+		t.Errorf("%s=sometimes: got %v, want an error naming it", envTokenStoreDisabled, diags)
+	}
+	delete(env, envTokenStoreDisabled)
+	off := block(nil, nil, nil)
+	offAttrs := off.Attributes()
+	offAttrs["disabled"] = types.BoolValue(true)
+	if s, disabled, diags := tokenStoreSettingsFrom(ctx, types.ObjectValueMust(off.AttributeTypes(ctx), offAttrs), getenv); s != nil || !disabled || diags.HasError() {
+		t.Errorf("disabled = true: got %+v, %v, %v; want the store disabled", s, disabled, diags)
 	}
 
 	for _, tc := range []struct {
@@ -1012,7 +975,7 @@ func TestTokenStoreSettings(t *testing.T) {
 			return s.backend + " " + s.vault.Address + " " + s.vault.Token + " " + s.vault.Key
 		}},
 	} {
-		s, diags := tokenStoreSettingsFrom(ctx, tc.block, getenv)
+		s, _, diags := tokenStoreSettingsFrom(ctx, tc.block, getenv)
 		if diags.HasError() || s == nil {
 			t.Errorf("%s: %v", tc.name, diags)
 			continue
@@ -1029,15 +992,15 @@ func TestTokenStoreSettings(t *testing.T) {
 		}
 	}
 
-	_, diags := tokenStoreSettingsFrom(ctx, block(map[string]string{}, nil, map[string]string{}), getenv)
-	if !diags.HasError() || !strings.Contains(diags[0].Detail(), "exactly one backend") {
+	_, _, diags := tokenStoreSettingsFrom(ctx, block(map[string]string{}, nil, map[string]string{}), getenv)
+	if !diags.HasError() || !strings.Contains(diags[0].Detail(), "at most one backend") {
 		t.Errorf("two backends: got %v, want an error", diags)
 	}
 	unknownPath := types.ObjectValueMust(fileType, map[string]attr.Value{"path": types.StringUnknown(), "key": types.StringNull()})
 	b := block(nil, nil, nil)
 	attrs := b.Attributes()
 	attrs["file"] = unknownPath
-	_, diags = tokenStoreSettingsFrom(ctx, types.ObjectValueMust(b.AttributeTypes(ctx), attrs), getenv)
+	_, _, diags = tokenStoreSettingsFrom(ctx, types.ObjectValueMust(b.AttributeTypes(ctx), attrs), getenv)
 	var at path.Path
 	if len(diags) > 0 {
 		if d, ok := diags[0].(diag.DiagnosticWithPath); ok {
@@ -1046,24 +1009,6 @@ func TestTokenStoreSettings(t *testing.T) {
 	}
 	if !diags.HasError() || !at.Equal(path.Root("token_store")) {
 		t.Errorf("unknown path: got %v, want an error at token_store", diags)
-	}
-}
-
-func TestScopesCover(t *testing.T) {
-	for _, tc := range []struct {
-		granted   string
-		requested []string
-		want      bool
-	}{
-		{"read write", nil, true},
-		{"read write", []string{"read"}, true},
-		{"read", []string{"read", "write"}, false},
-		{"", []string{"read"}, false},
-		{"read,write", []string{"write"}, true},
-	} {
-		if got := scopesCover(tc.granted, ",", tc.requested); got != tc.want {
-			t.Errorf("scopesCover(%q, %q): got %v, want %v", tc.granted, tc.requested, got, tc.want)
-		}
 	}
 }
 
@@ -1143,7 +1088,7 @@ resource "terraform_data" "after" {
 	if err != nil {
 		t.Fatalf("reading the captured log: %v", err)
 	}
-	for _, want := range []string{"opening oauth2 access token", "requesting oauth2 access token for the token store", "[TRACE]"} {
+	for _, want := range []string{"opening oauth2 access token", "token refreshed and saved", "[TRACE]"} {
 		if !bytes.Contains(logs, []byte(want)) {
 			t.Errorf("the captured log lacks %q; the leak search would prove nothing", want)
 		}
@@ -1209,368 +1154,18 @@ func TestProviderSchemaDescriptions(t *testing.T) {
 	}
 }
 
-// failingStore runs the update function, as a store does, then fails to
-// save what it returned.
-type failingStore struct {
-	tokenstore.Store
-	current *tokenstore.Entry
-	calls   int
-}
-
-func (s *failingStore) Update(ctx context.Context, _ tokenstore.Key, fn tokenstore.UpdateFunc) (*tokenstore.Entry, error) {
-	s.calls++
-	if _, err := fn(ctx, s.current); err != nil {
-		return nil, err
+// connectionChain returns the entry holding a connection's refresh chain:
+// its own, or the one it links to.
+func connectionChain(store tokenstore.Store, id string) (*tokenstore.Entry, error) {
+	e, err := store.Get(context.Background(), tokens.ConnectionKey(id))
+	if err != nil || e == nil || e.Chain == "" {
+		return e, err
 	}
-	return nil, fmt.Errorf("tokenstore: writing the token store file: disk full")
-}
-
-// TestStoredTokenSaveFailure proves that a token whose entry could not be
-// saved is not handed out, and that a fresh stored token needs no request.
-func TestStoredTokenSaveFailure(t *testing.T) {
-	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
-		return issue("at-unsaved", 3600, map[string]any{"refresh_token": "rt-rotated"})
-	})
-	client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := oauthclient.Request{
-		TokenURL: server.URL(), GrantType: oauthclient.GrantRefreshToken, ClientID: "c", RefreshToken: "rt-configured",
-	}
-
-	fs := &failingStore{current: &tokenstore.Entry{RefreshToken: "rt-stored"}}
-	e := &accessTokenEphemeralResource{data: &providerData{
-		client: client, now: time.Now, store: &tokenStore{Store: fs, backend: backendFile, nameKey: entryNameKey("")},
-	}}
-	var diags diag.Diagnostics
-	if tok := e.storedToken(context.Background(), req, "", time.Minute, &diags); tok != nil {
-		t.Errorf("a token was handed out although it could not be saved")
-	}
-	if !diags.HasError() || diags[0].Summary() != "Unable to Save OAuth2 Token" ||
-		!strings.HasSuffix(diags[0].Detail(), "Error: tokenstore: writing the token store file: disk full") {
-		t.Errorf("diagnostics: got %v, want Unable to Save OAuth2 Token ending with the store's error", diags)
-	}
-	if got := server.Last().Params["refresh_token"]; got != "rt-stored" {
-		t.Errorf("refresh token presented: got %q, want the stored one", got)
-	}
-	for _, d := range diags {
-		for _, s := range []string{"at-unsaved", "rt-rotated", "rt-stored", "rt-configured"} {
-			if strings.Contains(d.Detail(), s) {
-				t.Errorf("the diagnostic holds a token")
-			}
-		}
-	}
-
-	// A fresh stored token is returned as it is, without any request.
-	fs.current = &tokenstore.Entry{AccessToken: "at-stored", RefreshToken: "rt-stored", Expiry: time.Now().Add(time.Hour)}
-	n := server.Count()
-	diags = nil
-	// The failing store fails even when nothing changes; a real one
-	// returns current, so use a store that does.
-	e.data.store.Store = freshStore{fs.current}
-	tok := e.storedToken(context.Background(), req, "", time.Minute, &diags)
-	if diags.HasError() || tok == nil || tok.AccessToken != "at-stored" {
-		t.Fatalf("fresh entry: got %v, %v", tok, diags)
-	}
-	if server.Count() != n {
-		t.Errorf("a fresh stored token caused a request")
-	}
-}
-
-// freshStore holds one entry and saves nothing, like a store whose update
-// function left the entry as it was.
-type freshStore struct{ e *tokenstore.Entry }
-
-func (s freshStore) Update(ctx context.Context, _ tokenstore.Key, fn tokenstore.UpdateFunc) (*tokenstore.Entry, error) {
-	next, err := fn(ctx, s.e)
+	b, err := hex.DecodeString(e.Chain)
 	if err != nil {
 		return nil, err
 	}
-	if next != s.e {
-		return nil, fmt.Errorf("unexpected new entry")
-	}
-	return s.e, nil
-}
-func (s freshStore) Get(context.Context, tokenstore.Key) (*tokenstore.Entry, error) { return s.e, nil }
-func (s freshStore) Delete(context.Context, tokenstore.Key) error                   { return nil }
-func (s freshStore) Close() error                                                   { return nil }
-
-// memStore is a token store in memory that saves what the update function
-// returns, as the real backends do.
-type memStore struct {
-	tokenstore.Store
-	mu      sync.Mutex
-	entries map[tokenstore.Key]*tokenstore.Entry
-}
-
-func (s *memStore) Update(ctx context.Context, key tokenstore.Key, fn tokenstore.UpdateFunc) (*tokenstore.Entry, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	current := s.entries[key]
-	next, err := fn(ctx, current)
-	if err != nil {
-		return nil, err
-	}
-	if next == nil || next == current {
-		return current, nil
-	}
-	saved := *next
-	saved.Revision = 1
-	if current != nil {
-		saved.Revision = current.Revision + 1
-	}
-	if s.entries == nil {
-		s.entries = map[tokenstore.Key]*tokenstore.Entry{}
-	}
-	s.entries[key] = &saved
-	return &saved, nil
-}
-
-// testPrivate is private state in memory.
-type testPrivate map[string][]byte
-
-func (p testPrivate) GetKey(_ context.Context, key string) ([]byte, diag.Diagnostics) {
-	return p[key], nil
-}
-func (p testPrivate) SetKey(_ context.Context, key string, value []byte) diag.Diagnostics {
-	p[key] = value
-	return nil
-}
-
-// testRefreshConnection is a planned refresh_token connection presenting
-// refreshToken to tokenURL.
-func testRefreshConnection(tokenURL, refreshToken string) connectionResourceModel {
-	var m connectionResourceModel
-	m.ID = types.StringValue("6f1c1f4e-2a4b-4c59-9d35-6a0c2f0d9e11")
-	m.Label = types.StringValue("Unit")
-	m.GrantType = types.StringValue(string(oauthclient.GrantRefreshToken))
-	m.TokenURL = types.StringValue(tokenURL)
-	m.ClientID = types.StringValue("client-r")
-	m.ClientSecret = types.StringValue("r-secret")
-	m.ClientAuth = types.StringValue(string(oauthclient.AuthBasic))
-	m.RefreshToken = types.StringValue(refreshToken)
-	m.Scopes = types.ListNull(types.StringType)
-	m.ExtraParams = types.MapNull(types.StringType)
-	m.Validate = types.BoolValue(true)
-	m.PKCE = types.BoolValue(true)
-	return m
-}
-
-// rotatingEndpoint accepts the refresh tokens in valid, retiring each on
-// use and issuing "<token>-next" in its place.
-func rotatingEndpoint(t *testing.T, valid ...string) *tokenEndpoint {
-	var mu sync.Mutex
-	live := map[string]bool{}
-	for _, v := range valid {
-		live[v] = true
-	}
-	return newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
-		mu.Lock()
-		defer mu.Unlock()
-		rt := r.Params["refresh_token"]
-		if !live[rt] {
-			return refuse(http.StatusBadRequest, "invalid_grant", "The refresh token is not valid.")
-		}
-		delete(live, rt)
-		live[rt+"-next"] = true
-		return issue("at-"+rt, 3600, map[string]any{"refresh_token": rt + "-next"})
-	})
-}
-
-// TestConnectionRefreshThroughStore checks which refresh token validation
-// presents with a token store, and what it leaves in the store and in
-// private state.
-func TestConnectionRefreshThroughStore(t *testing.T) {
-	nameKey := entryNameKey("")
-	seedOf := func(rt string) []byte {
-		b, _ := json.Marshal(refreshTokenSeedRecord{HMAC: refreshTokenSeed(rt, nameKey)})
-		return b
-	}
-	for name, tc := range map[string]struct {
-		stored   string // refresh token in the connection's entry; "" for none
-		recorded []byte // seed record in prior private state
-		valid    []string
-		want     []string // refresh tokens presented, in order
-	}{
-		"create: the configured token": {
-			valid: []string{"rt-configured"},
-			want:  []string{"rt-configured"},
-		},
-		"unchanged configuration: the stored successor": {
-			stored:   "rt-configured-next",
-			recorded: seedOf("rt-configured"),
-			valid:    []string{"rt-configured-next"},
-			want:     []string{"rt-configured-next"},
-		},
-		"new configured token: starts over": {
-			stored:   "rt-old-next",
-			recorded: seedOf("rt-old"),
-			valid:    []string{"rt-configured", "rt-old-next"},
-			want:     []string{"rt-configured"},
-		},
-		"no record: the stored one first": {
-			stored: "rt-configured-next",
-			valid:  []string{"rt-configured-next"},
-			want:   []string{"rt-configured-next"},
-		},
-		"no record, stored one refused: the configured one": {
-			stored: "rt-revoked",
-			valid:  []string{"rt-configured"},
-			want:   []string{"rt-revoked", "rt-configured"},
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			server := rotatingEndpoint(t, tc.valid...)
-			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := testRefreshConnection(server.URL(), "rt-configured")
-			config := plan
-			store := &memStore{}
-			key := connectionEntryKey(plan.ID.ValueString())
-			if tc.stored != "" {
-				store.entries = map[tokenstore.Key]*tokenstore.Entry{key: {RefreshToken: tc.stored, Revision: 7}}
-			}
-			prior := testPrivate{}
-			if tc.recorded != nil {
-				prior[privateKeyRefreshTokenSeed] = tc.recorded
-			}
-			private := testPrivate{}
-			r := &connectionResource{data: &providerData{
-				client: client, now: time.Now, store: &tokenStore{Store: store, backend: backendFile, nameKey: nameKey},
-			}}
-
-			diags := r.apply(context.Background(), &plan, &config, nil, prior, private)
-			if diags.HasError() || diags.WarningsCount() != 0 {
-				t.Fatalf("diagnostics: %v", diags)
-			}
-			var presented []string
-			for _, req := range server.Requests() {
-				presented = append(presented, req.Params["refresh_token"])
-			}
-			if !slices.Equal(presented, tc.want) {
-				t.Errorf("refresh tokens presented: got %q, want %q", presented, tc.want)
-			}
-			last := tc.want[len(tc.want)-1]
-			if e := store.entries[key]; e == nil || e.RefreshToken != last+"-next" || e.AccessToken != "at-"+last {
-				t.Errorf("stored entry: got %v, want the tokens issued for %q", e, last)
-			}
-			if got, want := string(private[privateKeyRefreshTokenSeed]), string(seedOf("rt-configured")); got != want {
-				t.Errorf("seed record: got %s, want %s", got, want)
-			}
-			if strings.Contains(string(private[privateKeyRefreshTokenSeed]), "rt-") {
-				t.Errorf("the seed record holds a refresh token")
-			}
-			if plan.Status.ValueString() != statusValidated || !plan.ObtainedRefreshToken.IsNull() {
-				t.Errorf("status %s, obtained_refresh_token null %v; want validated, null", plan.Status, plan.ObtainedRefreshToken.IsNull())
-			}
-		})
-	}
-}
-
-// TestConnectionRefreshThroughStoreFailures checks that validation stops
-// when the store cannot save the rotated refresh token or the server
-// refuses the stored one, without a token in any diagnostic.
-func TestConnectionRefreshThroughStoreFailures(t *testing.T) {
-	nameKey := entryNameKey("")
-	recorded, _ := json.Marshal(refreshTokenSeedRecord{HMAC: refreshTokenSeed("rt-configured", nameKey)})
-	for name, tc := range map[string]struct {
-		store   tokenstore.Store
-		valid   []string
-		summary string
-		detail  string
-	}{
-		"save fails": {
-			store:   &failingStore{current: &tokenstore.Entry{RefreshToken: "rt-stored"}},
-			valid:   []string{"rt-stored"},
-			summary: "Unable to Save OAuth2 Token",
-			detail:  "Error: tokenstore: writing the token store file: disk full",
-		},
-		"stored token refused": {
-			store: &memStore{entries: map[tokenstore.Key]*tokenstore.Entry{
-				connectionEntryKey("6f1c1f4e-2a4b-4c59-9d35-6a0c2f0d9e11"): {RefreshToken: "rt-stored"},
-			}},
-			summary: "Unable to Validate OAuth2 Connection",
-			detail:  "configure a new refresh token",
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			server := rotatingEndpoint(t, tc.valid...)
-			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := testRefreshConnection(server.URL(), "rt-configured")
-			config := plan
-			private := testPrivate{}
-			r := &connectionResource{data: &providerData{
-				client: client, now: time.Now, store: &tokenStore{Store: tc.store, backend: backendFile, nameKey: nameKey},
-			}}
-			diags := r.apply(context.Background(), &plan, &config, nil, testPrivate{privateKeyRefreshTokenSeed: recorded}, private)
-			if !diags.HasError() || diags[0].Summary() != tc.summary || !strings.Contains(diags[0].Detail(), tc.detail) {
-				t.Fatalf("diagnostics: got %v, want %q mentioning %q", diags, tc.summary, tc.detail)
-			}
-			if server.Count() != 1 || server.Last().Params["refresh_token"] != "rt-stored" {
-				t.Errorf("want one request presenting the stored refresh token, got %d", server.Count())
-			}
-			if len(private) != 0 {
-				t.Errorf("private state was written although validation failed")
-			}
-			for _, d := range diags {
-				for _, s := range []string{"rt-stored", "rt-configured", "r-secret", "at-rt"} {
-					if strings.Contains(d.Detail(), s) || strings.Contains(d.Summary(), s) {
-						t.Errorf("a diagnostic holds a secret")
-					}
-				}
-			}
-		})
-	}
-}
-
-// TestConnectionPasswordGrantKeepsRefreshToken checks that a password
-// connection validated with a token store keeps the refresh token the
-// server issued in the connection's entry, and leaves the store alone when
-// the server issued none.
-func TestConnectionPasswordGrantKeepsRefreshToken(t *testing.T) {
-	for name, tc := range map[string]struct {
-		answer tokenAnswer
-		stored string
-	}{
-		"refresh token issued": {answer: issue("at-pw", 3600, map[string]any{"refresh_token": "rt-pw"}), stored: "rt-pw"},
-		"none issued":          {answer: issue("at-pw", 3600, nil)},
-	} {
-		t.Run(name, func(t *testing.T) {
-			server := newTokenEndpoint(t, func(recordedRequest) tokenAnswer { return tc.answer })
-			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := testRefreshConnection(server.URL(), "")
-			plan.GrantType = types.StringValue(string(oauthclient.GrantPassword))
-			plan.RefreshToken = types.StringNull()
-			plan.Username = types.StringValue("alice")
-			plan.Password = types.StringValue("alice-password")
-			config := plan
-			store := &memStore{}
-			r := &connectionResource{data: &providerData{
-				client: client, now: time.Now, store: &tokenStore{Store: store, backend: backendFile, nameKey: entryNameKey("")},
-			}}
-			diags := r.apply(context.Background(), &plan, &config, nil, nil, testPrivate{})
-			if diags.HasError() || diags.WarningsCount() != 0 {
-				t.Fatalf("diagnostics: %v", diags)
-			}
-			e := store.entries[connectionEntryKey(plan.ID.ValueString())]
-			switch {
-			case tc.stored == "" && e != nil:
-				t.Errorf("an entry was stored although the server issued no refresh token")
-			case tc.stored != "" && (e == nil || e.RefreshToken != tc.stored || e.AccessToken != "at-pw"):
-				t.Errorf("stored entry: got %v, want the issued tokens", e)
-			}
-			if !plan.ObtainedRefreshToken.IsNull() {
-				t.Errorf("obtained_refresh_token is set although the provider has a token store")
-			}
-		})
-	}
+	var k tokenstore.Key
+	copy(k[:], b)
+	return store.Get(context.Background(), k)
 }

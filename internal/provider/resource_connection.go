@@ -28,7 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
-	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokens"
 )
 
 // Values of the status attribute of oauth2_connection.
@@ -61,9 +61,10 @@ const (
 // refresh token seeds.
 const pkceVerifierDomain = "oauth2 pkce verifier v1"
 
-// privateKeyRefreshTokenSeed is the private state key recording which
-// configured refresh token the connection's token store entry descends
-// from; see refreshTokenSeedRecord.
+// privateKeyRefreshTokenSeed is the private state key under which earlier
+// versions recorded which configured refresh token the connection's own
+// store entry descended from; see holdsConfiguredChain. It is cleared on the
+// next validation, once the chain lives under its lineage's name.
 const privateKeyRefreshTokenSeed = "refresh_token_seed"
 
 var (
@@ -137,30 +138,6 @@ func pkceVerifier(key []byte, state string) string {
 	mac.Write([]byte{0})
 	mac.Write([]byte(state))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// refreshTokenSeedRecord is kept in private state by a refresh_token
-// connection validated through a token store. Its HMAC names the configured
-// refresh token that the newest stored one descends from.
-//
-// A server that rotates refresh tokens retires the configured one on its
-// first use, so later validations present the stored successor instead. Yet
-// when the user configures a new refresh token, the chain must start over
-// from that one. The record tells the two apart:
-//
-//   - It is compared by value, not by refresh_token_wo_version: a changed
-//     refresh_token has no version, and a version bumped over the same token
-//     (say, after a failed apply) must not start over from a token the
-//     server already retired, which a server with reuse detection answers
-//     by revoking the whole grant (RFC 9700 §4.14.2).
-//   - It lives in private state, not in the entry: the entry is rewritten by
-//     every oauth2_access_token that refreshes through connection_id, which
-//     knows nothing of the configured token, while private state is written
-//     only by this resource and goes wherever its state goes.
-//   - It holds an HMAC keyed from the store's key (refreshTokenSeed), never
-//     the token, because state files are read by more people than the store.
-type refreshTokenSeedRecord struct {
-	HMAC string `json:"hmac"`
 }
 
 // privateGetter and privateSetter are the parts of the framework's private
@@ -432,23 +409,22 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	// Outside state, only the token store entry of a connection whose grant
-	// keeps a refresh token exists.
-	if r.data != nil && r.data.store != nil {
+	// Outside state, only the connection's token store entry exists: its
+	// refresh chain, or a link to the chain of its configured token.
+	if r.data != nil {
 		var state connectionResourceModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
 		if keepsRefreshToken(oauthclient.GrantType(state.GrantType.ValueString())) && !state.ID.IsNull() {
-			store := r.data.store
-			if err := store.Delete(ctx, connectionEntryKey(state.ID.ValueString())); err != nil {
+			if err := r.data.tokens.Forget(ctx, state.ID.ValueString()); err != nil {
 				// The connection is gone either way; an entry left behind
 				// is encrypted and named by a random id.
 				resp.Diagnostics.AddWarning("Unable to Delete OAuth2 Token Store Entry",
 					fmt.Sprintf("Connection %q was removed from state, but its tokens could not be deleted from the %s "+
 						"token store. They stay encrypted there; revoke the grant at the authorization server if it "+
-						"must end.\n\nError: %s", state.Label.ValueString(), store.backend, err))
+						"must end.\n\nError: %s", state.Label.ValueString(), r.data.backend, err))
 			}
 		}
 	}
@@ -505,205 +481,59 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
 	tflog.Debug(ctx, "validating oauth2 connection")
 
-	var tok *oauthclient.Token
-	switch store := r.data.store; {
-	case store != nil && tokenReq.GrantType == oauthclient.GrantRefreshToken:
-		tok = r.refreshThroughStore(ctx, plan, tokenReq, priorPrivate, private, &diags)
-		if diags.HasError() {
-			return diags
-		}
-		ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
-	default:
-		var err error
-		tok, err = r.data.client.Exchange(ctx, tokenReq)
-		if err != nil {
-			diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q", plan.Label.ValueString()), plan.TokenURL.ValueString(), "Nothing was saved.", err))
-			return diags
-		}
-		ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
-		switch {
-		case store != nil && keepsRefreshToken(tokenReq.GrantType) && tok.RefreshToken != "":
-			// A password grant that yields a refresh token starts a new
-			// grant: its tokens replace whatever the entry held, so that
-			// an oauth2_access_token with connection_id refreshes from it.
-			entry := entryFromToken(tok, tokenReq, r.data.now())
-			_, err := store.Update(ctx, connectionEntryKey(plan.ID.ValueString()), func(context.Context, *tokenstore.Entry) (*tokenstore.Entry, error) {
-				return entry, nil
-			})
-			if err != nil {
-				diags.AddError("Unable to Save OAuth2 Token",
-					fmt.Sprintf("Connection %q was validated, but the %s token store could not save the refresh token "+
-						"the server issued with it, so nothing was saved. Check that the token store is reachable and "+
-						"writable, then apply again.\n\nError: %s", plan.Label.ValueString(), store.backend, err))
-				return diags
-			}
-			tflog.Info(ctx, "oauth2 tokens saved in the token store", map[string]any{"token_store": store.backend})
-		case store == nil && tok.RefreshTokenRotated:
-			// The server retired the configured refresh token. Without a
-			// store the only place its successor can be kept is state.
-			plan.ObtainedRefreshToken = types.StringValue(tok.RefreshToken)
-			tflog.Warn(ctx, "the server rotated the configured refresh token")
-			diags.AddWarning("OAuth2 Refresh Token Rotated",
-				fmt.Sprintf("The token endpoint %s retired the configured refresh token of connection %q when it was "+
-					"presented, and issued a new one (refresh token rotation, RFC 9700 §4.14.2). The next validation "+
-					"of this connection would present the retired token again: it would fail with invalid_grant, and "+
-					"the server may then revoke every token of the grant. The new refresh token is kept in the "+
-					"sensitive attribute obtained_refresh_token; configure it as refresh_token_wo (bumping "+
-					"refresh_token_wo_version) or refresh_token before a setting that affects validation changes. "+
-					"A provider token_store avoids this: the connection then keeps its newest refresh token there and "+
-					"presents it on every validation.", oauthclient.RedactURL(plan.TokenURL.ValueString()), plan.Label.ValueString()))
-		}
+	adopt := false
+	if tokenReq.GrantType == oauthclient.GrantRefreshToken && r.data.tokens.Durable() {
+		adopt, d = holdsConfiguredChain(ctx, priorPrivate, tokenReq.RefreshToken, r.data.tokens.Store().NameKey())
+		diags.Append(d...)
 	}
-	tflog.Info(ctx, "oauth2 connection validated", map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn})
+	res, err := r.data.tokens.Token(ctx, tokens.Request{
+		Token:                tokenReq,
+		Connection:           plan.ID.ValueString(),
+		AdoptConnectionEntry: adopt,
+	}, tokens.Policy{Fresh: true})
+	if err != nil {
+		addTokenError(&diags, "Unable to Validate OAuth2 Connection", fmt.Sprintf("connection %q", plan.Label.ValueString()),
+			tokenReq.TokenURL, r.data.backend, err)
+		return diags
+	}
+	// The chain lives under the lineage's own name now.
+	diags.Append(private.SetKey(ctx, privateKeyRefreshTokenSeed, nil)...)
+	tok := res.Token
+	ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
+	if res.RotationNotKept {
+		// The server retired the configured refresh token, and no store
+		// keeps its successor: state is the only place left.
+		plan.ObtainedRefreshToken = types.StringValue(tok.RefreshToken)
+		tflog.Warn(ctx, "the server rotated the configured refresh token")
+		diags.AddWarning("OAuth2 Refresh Token Rotated",
+			fmt.Sprintf("The token endpoint %s retired the configured refresh token of connection %q and issued a new "+
+				"one (refresh token rotation, RFC 9700 §4.14.2), and the provider's token store is disabled. The next "+
+				"validation would present the retired token and fail with invalid_grant. The new refresh token is in "+
+				"the sensitive attribute obtained_refresh_token: configure it as refresh_token_wo (bumping "+
+				"refresh_token_wo_version), or enable the token store (remove token_store.disabled or "+envTokenStoreDisabled+
+				"), which keeps the newest refresh token for you.",
+				oauthclient.RedactURL(plan.TokenURL.ValueString()), plan.Label.ValueString()))
+	}
+	tflog.Info(ctx, "oauth2 connection validated", map[string]any{
+		"token_type":  tok.TokenType,
+		"expires_in":  tok.ExpiresIn,
+		"token_store": r.data.backend,
+	})
 
 	plan.Status = types.StringValue(statusValidated)
 	plan.setTokenOutputs(tok, tokenReq, timeNow())
 	return diags
 }
 
-// keepsRefreshToken reports whether a connection with grant keeps its newest
-// refresh token in the provider's token store: the refresh_token grant uses
-// one, and the password and authorization_code grants may yield one.
+// keepsRefreshToken reports whether a connection with grant has a token
+// store entry: the refresh_token grant links to its chain, and the password
+// and authorization_code grants may start one.
 func keepsRefreshToken(grant oauthclient.GrantType) bool {
 	switch grant {
 	case oauthclient.GrantRefreshToken, oauthclient.GrantPassword, oauthclient.GrantAuthorizationCode:
 		return true
 	}
 	return false
-}
-
-// refreshThroughStore validates a refresh_token connection through the
-// token store, under the lock of the connection's entry: it presents the
-// newest stored refresh token, unless the configured one is new (see
-// refreshTokenSeedRecord), and saves what the server answered, a rotated
-// refresh token included, before the apply goes on. Problems are added to
-// diags, and then no token is returned.
-func (r *connectionResource) refreshThroughStore(ctx context.Context, plan *connectionResourceModel, tokenReq oauthclient.Request, priorPrivate privateGetter, private privateSetter, diags *diag.Diagnostics) *oauthclient.Token {
-	store := r.data.store
-	label := plan.Label.ValueString()
-	seed := refreshTokenSeed(tokenReq.RefreshToken, store.nameKey)
-	recorded, d := recordedRefreshTokenSeed(ctx, priorPrivate)
-	diags.Append(d...)
-	if diags.HasError() {
-		return nil
-	}
-
-	var (
-		tok             *oauthclient.Token
-		requests        int
-		presentedStored bool
-	)
-	_, err := store.Update(ctx, connectionEntryKey(plan.ID.ValueString()), func(ctx context.Context, current *tokenstore.Entry) (*tokenstore.Entry, error) {
-		// A store may run this more than once; each run decides afresh.
-		tok, presentedStored = nil, false
-		req := tokenReq
-		if current != nil && current.RefreshToken != "" && (recorded == "" || recorded == seed) {
-			ctx = maskSecrets(ctx, current.AccessToken, current.RefreshToken, current.IDToken)
-			req.AlsoRedact = append(req.AlsoRedact, req.RefreshToken)
-			req.RefreshToken = current.RefreshToken
-			presentedStored = req.RefreshToken != tokenReq.RefreshToken
-		}
-		tflog.Debug(ctx, "refreshing oauth2 connection through the token store", map[string]any{
-			"stored_refresh_token": presentedStored,
-			"token_store":          store.backend,
-		})
-		requests++
-		t, err := r.data.client.Exchange(ctx, req)
-		if err != nil && presentedStored && recorded == "" && isInvalidGrant(err) {
-			// Nothing says where the stored chain came from (the
-			// connection was imported, or last applied by an older
-			// provider), and the server refused it: the configured
-			// token may be a new one, so it gets its chance.
-			tflog.Warn(ctx, "stored refresh token refused; presenting the configured one")
-			req, presentedStored = tokenReq, false
-			requests++
-			t, err = r.data.client.Exchange(ctx, req)
-		}
-		if err != nil {
-			return nil, &exchangeError{err}
-		}
-		tok = t
-		return entryFromToken(t, req, r.data.now()), nil
-	})
-
-	var xe *exchangeError
-	switch {
-	case errors.As(err, &xe):
-		consequence := "Nothing was saved."
-		if presentedStored {
-			consequence += " The refresh token presented was the newest one this connection keeps in the token " +
-				"store, the successor of the configured one. If the server revoked the grant, configure a new " +
-				"refresh token (a changed refresh_token, or refresh_token_wo with a bumped refresh_token_wo_version) " +
-				"and apply again to start over from it."
-		}
-		diags.AddError("Unable to Validate OAuth2 Connection",
-			validationErrorDetail(fmt.Sprintf("connection %q", label), plan.TokenURL.ValueString(), consequence, xe.err))
-		return nil
-	case err != nil && requests > 0:
-		diags.AddError("Unable to Save OAuth2 Token",
-			fmt.Sprintf("The token endpoint %s issued a token for connection %q, but the %s token store could not save "+
-				"the refresh token that came with it, so the apply stops and nothing was saved. Check that the token "+
-				"store is reachable and writable, then apply again. If the server rotates refresh tokens, the one just "+
-				"presented is now retired and its successor is lost: configure a new refresh token (a changed "+
-				"refresh_token, or refresh_token_wo with a bumped refresh_token_wo_version) as well.\n\nError: %s",
-				oauthclient.RedactURL(plan.TokenURL.ValueString()), label, store.backend, err))
-		return nil
-	case err != nil:
-		diags.AddError("Unable to Read OAuth2 Token Store",
-			fmt.Sprintf("The %s token store could not be read or locked, so connection %q was not validated and nothing "+
-				"was saved. Check that the store is reachable and that its key is the one the entries were written "+
-				"with, then apply again.\n\nError: %s", store.backend, label, err))
-		return nil
-	case tok == nil:
-		diags.AddError("Unable to Validate OAuth2 Connection",
-			"The token store saved an entry without a token request having succeeded. This is a bug in the provider; please report it.")
-		return nil
-	}
-
-	raw, err := json.Marshal(refreshTokenSeedRecord{HMAC: seed})
-	if err != nil {
-		diags.AddError("Unable to Save OAuth2 Refresh Token Record",
-			"The record of the configured refresh token could not be encoded. This is a bug in the provider; please report it.\n\nError: "+err.Error())
-		return nil
-	}
-	diags.Append(private.SetKey(ctx, privateKeyRefreshTokenSeed, raw)...)
-	if diags.HasError() {
-		return nil
-	}
-	tflog.Info(ctx, "oauth2 refresh token saved in the token store", map[string]any{
-		"token_store": store.backend,
-		"rotated":     tok.RefreshTokenRotated,
-		"requests":    requests,
-	})
-	return tok
-}
-
-// recordedRefreshTokenSeed returns the seed HMAC kept in private state, or
-// "" when there is none: on create, after import, and for state written
-// before the record existed.
-func recordedRefreshTokenSeed(ctx context.Context, priorPrivate privateGetter) (string, diag.Diagnostics) {
-	if priorPrivate == nil {
-		return "", nil
-	}
-	raw, diags := priorPrivate.GetKey(ctx, privateKeyRefreshTokenSeed)
-	if diags.HasError() || len(raw) == 0 {
-		return "", diags
-	}
-	var rec refreshTokenSeedRecord
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		diags.AddError("Unable to Read OAuth2 Refresh Token Record",
-			"The record of the configured refresh token this connection's stored one descends from is unreadable. "+
-				"This is a bug in the provider; please report it.\n\nError: "+err.Error())
-		return "", diags
-	}
-	return rec.HMAC, diags
-}
-
-// isInvalidGrant reports whether the server refused the grant itself (RFC
-// 6749 §5.2): for a refresh token, one it does not know, retired or revoked.
-func isInvalidGrant(err error) bool {
-	var oe *oauthclient.Error
-	return errors.As(err, &oe) && oe.Code == "invalid_grant"
 }
 
 // applyAuthorizationCode runs the two steps of the authorization code grant
@@ -765,39 +595,36 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 		ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
 		tflog.Debug(ctx, "exchanging oauth2 authorization code", map[string]any{"verifier_source": verifierSource(pending)})
 
-		tok, err := r.data.client.Exchange(ctx, tokenReq)
+		// A code exchange starts a new grant: the connection's store entry
+		// takes its tokens, named by the connection's id; state keeps only
+		// that id.
+		res, err := r.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: plan.ID.ValueString()}, tokens.Policy{Fresh: true})
 		if err != nil {
 			var notes []string
-			if invalidGrantNote != "" && isInvalidGrant(err) {
+			if invalidGrantNote != "" && tokens.IsInvalidGrant(err) {
 				notes = append(notes, invalidGrantNote)
 			}
-			diags.AddError("Unable to Validate OAuth2 Connection", validationErrorDetail(fmt.Sprintf("connection %q", plan.Label.ValueString()), plan.TokenURL.ValueString(), "Nothing was saved.", err, notes...))
+			var se *tokens.SaveError
+			if errors.As(err, &se) {
+				notes = append(notes, "The code is spent: open authorization_request_url again, then give the new code in "+
+					"authorization_code_wo and bump authorization_code_wo_version once the token store is reachable and writable.")
+			}
+			addTokenError(&diags, "Unable to Validate OAuth2 Connection", fmt.Sprintf("connection %q", plan.Label.ValueString()),
+				tokenReq.TokenURL, r.data.backend, err, notes...)
 			return diags
 		}
+		tok := res.Token
 		ctx = maskSecrets(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
-		tflog.Info(ctx, "oauth2 authorization code exchanged", map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn})
+		tflog.Info(ctx, "oauth2 authorization code exchanged", map[string]any{
+			"token_type":  tok.TokenType,
+			"expires_in":  tok.ExpiresIn,
+			"token_store": r.data.backend,
+		})
 
 		plan.Status = types.StringValue(statusAuthorized)
 		plan.setTokenOutputs(tok, requested, timeNow())
 		plan.ObtainedRefreshToken = types.StringNull()
-		if store := r.data.store; store != nil {
-			// The tokens go to the store, named by the connection's id;
-			// state keeps only that id. A code exchange starts a new grant,
-			// so whatever the entry held before is replaced.
-			entry := entryFromToken(tok, requested, r.data.now())
-			_, err := store.Update(ctx, connectionEntryKey(plan.ID.ValueString()), func(context.Context, *tokenstore.Entry) (*tokenstore.Entry, error) {
-				return entry, nil
-			})
-			if err != nil {
-				diags.AddError("Unable to Save OAuth2 Token",
-					fmt.Sprintf("The authorization code of connection %q was exchanged, but the %s token store could not "+
-						"save the tokens, so nothing was saved. The code is spent: open authorization_request_url again, "+
-						"then give the new code in authorization_code_wo and bump authorization_code_wo_version once the "+
-						"token store is reachable and writable.\n\nError: %s", plan.Label.ValueString(), store.backend, err))
-				return diags
-			}
-			tflog.Info(ctx, "oauth2 tokens saved in the token store", map[string]any{"token_store": store.backend})
-		} else if tok.RefreshToken != "" {
+		if !r.data.tokens.Durable() && tok.RefreshToken != "" {
 			plan.ObtainedRefreshToken = types.StringValue(tok.RefreshToken)
 		}
 		plan.AuthorizationRequestURL = types.StringNull()
@@ -917,8 +744,10 @@ func (r *connectionResource) pkceVerifierKey(source, clientSecret string) []byte
 			return []byte(clientSecret)
 		}
 	case verifierFromTokenStore:
-		if s := r.data.store; s != nil && secretNameKey(s.nameKey) {
-			return s.nameKey
+		// A memory store's key dies with the process; the exchange runs in
+		// a later one.
+		if r.data.tokens.Durable() {
+			return r.data.tokens.Store().NameKey()
 		}
 	}
 	return nil

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -28,6 +27,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
 )
 
 // writeOnlyVersions are the CLI versions that support write-only attributes.
@@ -277,13 +277,16 @@ resource "oauth2_connection" "test" {
 }
 
 func TestAccConnection_refreshTokenGrant(t *testing.T) {
+	// Without a store the rotated refresh token can only go to state. The
+	// environment is the process's, so this test does not run in parallel.
+	t.Setenv(envTokenStoreDisabled, "true")
 	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
 		if r.Params["refresh_token"] != "rt-original" {
 			return refuse(http.StatusBadRequest, "invalid_grant", "Unknown refresh token.")
 		}
 		return issue("at-rt", 300, map[string]any{"refresh_token": "rt-rotated"})
 	})
-	resource.ParallelTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: fmt.Sprintf(`
@@ -482,6 +485,9 @@ resource "oauth2_connection" "test" {
 }
 
 func TestAccConnection_authorizationCode(t *testing.T) {
+	// Without a store the rotated refresh token can only go to state. The
+	// environment is the process's, so this test does not run in parallel.
+	t.Setenv(envTokenStoreDisabled, "true")
 	var authURL string
 	server := newTokenEndpoint(t, func(r recordedRequest) tokenAnswer {
 		u, err := parseAuthURL(authURL)
@@ -497,7 +503,7 @@ func TestAccConnection_authorizationCode(t *testing.T) {
 		}
 		return issue("at-ac", 3600, map[string]any{"refresh_token": "rt-from-code", "scope": "openid offline_access"})
 	})
-	resource.ParallelTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		TerraformVersionChecks:   writeOnlyVersions,
 		Steps: []resource.TestStep{
@@ -1017,13 +1023,9 @@ func TestConnectionRefreshTokenRotatedWithoutStore(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			server := newTokenEndpoint(t, func(recordedRequest) tokenAnswer { return tc.answer })
-			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
 			plan := testRefreshConnection(server.URL(), "rt-configured")
 			config := plan
-			r := &connectionResource{data: &providerData{client: client, now: time.Now}}
+			r := &connectionResource{data: testProviderData(t, nil)}
 			diags := r.apply(context.Background(), &plan, &config, nil, nil, testPrivate{})
 			if diags.HasError() {
 				t.Fatalf("diagnostics: %v", diags)
@@ -1083,7 +1085,7 @@ func TestPKCEVerifier(t *testing.T) {
 		state string
 	}{
 		{key, state},
-		{entryNameKey(strings.Repeat("11", 32)), oauthclient.NewState()},
+		{newDurableMemory().NameKey(), oauthclient.NewState()},
 		{[]byte("x"), ""},
 		{[]byte(strings.Repeat("long secret ", 20)), strings.Repeat("s", 500)},
 	} {
@@ -1137,31 +1139,23 @@ func pkceEndpoint(t *testing.T, authURL *string) *tokenEndpoint {
 // authorization code grant for each place the code verifier can come from,
 // and checks what private state holds in between.
 func TestConnectionAuthorizationCodeVerifierSources(t *testing.T) {
-	storeKey := testStoreKey(t)
-	store := func(nameKey []byte) *tokenStore {
-		return &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: nameKey}
-	}
+	store := newDurableMemory()
 	for name, tc := range map[string]struct {
 		secret, woSecret string
-		store            *tokenStore
+		store            tokenstore.Store
 		source           string
 		key              []byte
 	}{
-		"client secret":                       {secret: "ac-secret", source: verifierFromClientSecret, key: []byte("ac-secret")},
-		"write-only client secret":            {woSecret: "ac-secret-wo", source: verifierFromClientSecret, key: []byte("ac-secret-wo")},
-		"client secret and token store":       {secret: "ac-secret", store: store(entryNameKey(storeKey)), source: verifierFromClientSecret, key: []byte("ac-secret")},
-		"public client with token store":      {store: store(entryNameKey(storeKey)), source: verifierFromTokenStore, key: entryNameKey(storeKey)},
-		"public client, unreadable store key": {store: store(entryNameKey("")), source: verifierStored},
-		"public client without token store":   {source: verifierStored},
+		"client secret":                     {secret: "ac-secret", source: verifierFromClientSecret, key: []byte("ac-secret")},
+		"write-only client secret":          {woSecret: "ac-secret-wo", source: verifierFromClientSecret, key: []byte("ac-secret-wo")},
+		"client secret and token store":     {secret: "ac-secret", store: store, source: verifierFromClientSecret, key: []byte("ac-secret")},
+		"public client with token store":    {store: store, source: verifierFromTokenStore, key: store.NameKey()},
+		"public client without token store": {source: verifierStored},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var authURL string
 			server := pkceEndpoint(t, &authURL)
-			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := &connectionResource{data: &providerData{client: client, now: time.Now, store: tc.store}}
+			r := &connectionResource{data: testProviderData(t, tc.store)}
 			ctx := context.Background()
 
 			plan := testAuthCodeConnection(server.URL(), tc.secret)
@@ -1230,10 +1224,9 @@ func TestConnectionAuthorizationCodeVerifierSources(t *testing.T) {
 // the key its verifier derives from changed or went away: the diagnostics
 // say why, and name no secret.
 func TestConnectionAuthorizationCodeVerifierKeyChanged(t *testing.T) {
-	storeKey := testStoreKey(t)
 	for name, tc := range map[string]struct {
 		secret, newSecret string
-		store, newStore   *tokenStore
+		store, newStore   tokenstore.Store
 		otherChallenge    bool
 		want              []string
 		not               []string
@@ -1246,12 +1239,12 @@ func TestConnectionAuthorizationCodeVerifierKeyChanged(t *testing.T) {
 			},
 		},
 		"token store key replaced": {
-			store:    &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey(storeKey)},
-			newStore: &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey(strings.Repeat("22", 32))},
+			store:    newDurableMemory(),
+			newStore: newDurableMemory(),
 			want:     []string{`error "invalid_grant"`, "derived from the encryption key of the provider's token_store, which must be the same"},
 		},
 		"token store removed": {
-			store: &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey(storeKey)},
+			store: newDurableMemory(),
 			want:  []string{"derived from the encryption key of the provider's token_store, which is no longer configured"},
 		},
 		"client secret removed": {
@@ -1268,11 +1261,7 @@ func TestConnectionAuthorizationCodeVerifierKeyChanged(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var authURL string
 			server := pkceEndpoint(t, &authURL)
-			client, err := oauthclient.New(oauthclient.Options{MaxRetries: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := &connectionResource{data: &providerData{client: client, now: time.Now, store: tc.store}}
+			r := &connectionResource{data: testProviderData(t, tc.store)}
 			ctx := context.Background()
 
 			plan := testAuthCodeConnection(server.URL(), tc.secret)
@@ -1287,7 +1276,7 @@ func TestConnectionAuthorizationCodeVerifierKeyChanged(t *testing.T) {
 				authURL = strings.Replace(authURL, "code_challenge=", "code_challenge=x", 1)
 			}
 
-			r.data.store = tc.newStore
+			r.data = testProviderData(t, tc.newStore)
 			prior := plan
 			plan = testAuthCodeConnection(server.URL(), tc.newSecret)
 			plan.AuthorizationCodeWOVersion = types.Int64Value(1)
@@ -1303,7 +1292,7 @@ func TestConnectionAuthorizationCodeVerifierKeyChanged(t *testing.T) {
 					t.Errorf("detail lacks %q: %q", w, detail)
 				}
 			}
-			for _, n := range append(tc.not, "ac-secret", "rotated-secret", storeKey) {
+			for _, n := range append(tc.not, "ac-secret", "rotated-secret") {
 				if strings.Contains(detail, n) {
 					t.Errorf("detail holds %q: %q", n, detail)
 				}

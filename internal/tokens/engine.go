@@ -137,7 +137,7 @@ func (e *Engine) Token(ctx context.Context, r Request, p Policy) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	access := accessKey(r.Token, chain.name(), e.store.NameKey())
+	access := AccessKey(r.Token, chain.name(), e.store.NameKey())
 
 	if !p.Fresh {
 		cur, err := e.store.Get(ctx, access)
@@ -181,7 +181,7 @@ func (e *Engine) chainOf(ctx context.Context, r Request) (chain, error) {
 	switch r.Token.GrantType {
 	case oauthclient.GrantRefreshToken:
 		if r.Token.RefreshToken != "" {
-			return chain{key: chainKey(r.Token, e.store.NameKey()), set: true, refreshes: true, configured: true}, nil
+			return chain{key: ChainKey(r.Token, e.store.NameKey()), set: true, refreshes: true, configured: true}, nil
 		}
 		if r.Connection == "" {
 			return chain{}, errors.New("tokens: the refresh_token grant needs a refresh token or a connection")

@@ -19,11 +19,11 @@ func ConnectionKey(id string) tokenstore.Key {
 	return tokenstore.KeyFor("connection", id)
 }
 
-// chainKey names the refresh chain that started from the configured refresh
+// ChainKey names the refresh chain that started from the configured refresh
 // token of req: its endpoint, its client and the token itself. Scopes,
 // extra parameters and the client secret are left out on purpose: a refresh
 // token belongs to its client and grant, not to one request shape.
-func chainKey(req oauthclient.Request, nameKey []byte) tokenstore.Key {
+func ChainKey(req oauthclient.Request, nameKey []byte) tokenstore.Key {
 	return tokenstore.KeyFor("refresh chain v1", req.Endpoint(), req.ClientID,
 		tokenstore.SecretName(nameKey, req.RefreshToken))
 }
@@ -33,10 +33,10 @@ func inFlightKey(chain tokenstore.Key) tokenstore.Key {
 	return tokenstore.KeyFor("refresh in flight v1", chain.String())
 }
 
-// accessKey names the access token entry of one whole request. chain is the
+// AccessKey names the access token entry of one whole request. chain is the
 // name of the refresh chain the request draws on ("" for none), so that two
 // connections' chains never share an access token.
-func accessKey(req oauthclient.Request, chain string, nameKey []byte) tokenstore.Key {
+func AccessKey(req oauthclient.Request, chain string, nameKey []byte) tokenstore.Key {
 	parts := []string{
 		"access token v2",
 		chain,
