@@ -109,6 +109,10 @@ func NewPostgres(ctx context.Context, cfg PostgresConfig) (Store, error) {
 	if pc.ConnConfig.ConnectTimeout == 0 {
 		pc.ConnConfig.ConnectTimeout = s.timeout
 	}
+	// pgxpool's own default (4 on a small machine) would let four Updates
+	// take every connection and their nested Updates wait for a fifth, so
+	// it is replaced unless the connection string chose a size; ParseConfig
+	// does not say whether it did.
 	if !strings.Contains(cfg.ConnString, "pool_max_conns") {
 		pc.MaxConns = postgresDefaultMaxConns
 	}
