@@ -857,7 +857,7 @@ provider "oauth2" {
   token_store = {
     postgres = {
       conn_str = "postgres://oauth2:LEAK-db-password@127.0.0.1:1/terraform?sslmode=disable&connect_timeout=5"
-      key      = "` + strings.Repeat("ab", 32) + `"
+      key      = "8facb639ef2690d905e0a6a6b4579e5affe358f17c5699c1c74a177f13cfb1e6"
     }
   }
 }
@@ -890,7 +890,7 @@ func TestAccessTokenEntryKey(t *testing.T) {
 		RefreshToken: "rt-1",
 		ExtraParams:  map[string]string{"audience": "api", "resource": "https://api.example.test"},
 	}
-	nameKey := entryNameKey(strings.Repeat("11", 32))
+	nameKey := entryNameKey("a82ead1ac2a7d525968b06f159840ef38a94e034183501d064ed5f47a129c3b2")
 	want := accessTokenEntryKey(base, nameKey)
 	if again := accessTokenEntryKey(base, nameKey); again != want {
 		t.Errorf("the same request gave two keys")
@@ -936,7 +936,7 @@ func TestAccessTokenEntryKey(t *testing.T) {
 	}
 	// Another store key gives other names: a name cannot be tested against a
 	// guessed secret without the key.
-	if accessTokenEntryKey(base, entryNameKey(strings.Repeat("22", 32))) == want {
+	if accessTokenEntryKey(base, entryNameKey("d5703cd4c014a0b8e28bef3b428f90ceb348b4e7270274330ae2a55de22ce092")) == want {
 		t.Errorf("the store key does not affect the entry name")
 	}
 	if string(entryNameKey("")) == string(nameKey) {

@@ -1083,7 +1083,7 @@ func TestPKCEVerifier(t *testing.T) {
 		state string
 	}{
 		{key, state},
-		{entryNameKey(strings.Repeat("11", 32)), oauthclient.NewState()},
+		{entryNameKey("a82ead1ac2a7d525968b06f159840ef38a94e034183501d064ed5f47a129c3b2"), oauthclient.NewState()},
 		{[]byte("x"), ""},
 		{[]byte(strings.Repeat("long secret ", 20)), strings.Repeat("s", 500)},
 	} {
@@ -1247,7 +1247,7 @@ func TestConnectionAuthorizationCodeVerifierKeyChanged(t *testing.T) {
 		},
 		"token store key replaced": {
 			store:    &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey(storeKey)},
-			newStore: &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey(strings.Repeat("22", 32))},
+			newStore: &tokenStore{Store: &memStore{}, backend: backendFile, nameKey: entryNameKey("d5703cd4c014a0b8e28bef3b428f90ceb348b4e7270274330ae2a55de22ce092")},
 			want:     []string{`error "invalid_grant"`, "derived from the encryption key of the provider's token_store, which must be the same"},
 		},
 		"token store removed": {
