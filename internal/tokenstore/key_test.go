@@ -109,7 +109,9 @@ func runKeyTests(t *testing.T, loc location) {
 				t.Errorf("store %d: Get = %v, %v; all stores must derive one key", i, got, err)
 			}
 		}
-		if stores[0].(KeyDeriver).DeriveKey("names") != stores[1].(KeyDeriver).DeriveKey("names") {
+		d0, ok0 := stores[0].(KeyDeriver)
+		d1, ok1 := stores[1].(KeyDeriver)
+		if !ok0 || !ok1 || d0.DeriveKey("names") != d1.DeriveKey("names") {
 			t.Error("two stores opened with one passphrase derive different keys")
 		}
 		// Another passphrase derives another key from the same salt.
