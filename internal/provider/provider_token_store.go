@@ -81,7 +81,8 @@ type vaultStoreModel struct {
 func tokenStoreKeyAttribute(extra string) schema.StringAttribute {
 	return schema.StringAttribute{
 		MarkdownDescription: "The 32-byte key that encrypts every entry on the client (AES-256-GCM), in base64 or " +
-			"hexadecimal, as printed by `openssl rand -base64 32`. Defaults to the `" + envTokenStoreKey +
+			"hexadecimal, as printed by `openssl rand -base64 32`, or a passphrase marked as one (`passphrase:…`, at least 12 " +
+			"characters), which is stretched with Argon2id and a salt kept in the store. Defaults to the `" + envTokenStoreKey +
 			"` environment variable. " + extra,
 		Optional:  true,
 		Sensitive: true,

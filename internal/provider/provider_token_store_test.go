@@ -880,7 +880,7 @@ provider "oauth2" {
   token_store = {
     postgres = {
       conn_str = "postgres://oauth2:LEAK-db-password@127.0.0.1:1/terraform?sslmode=disable&connect_timeout=5"
-      key      = "` + strings.Repeat("ab", 32) + `"
+      key      = "8facb639ef2690d905e0a6a6b4579e5affe358f17c5699c1c74a177f13cfb1e6"
     }
   }
 }

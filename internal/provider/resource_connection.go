@@ -122,7 +122,7 @@ type pendingAuthorization struct {
 // carrying state (RFC 7636 §4.1) from key: the HMAC-SHA256 of a domain
 // separator and state, base64url-encoded without padding to 43 characters
 // of the unreserved set. key is the client secret or, for a public client,
-// the token store's name key (entryNameKey).
+// the token store's name key (tokenstore.Store.NameKey).
 //
 // Deriving it means the verifier need not be kept between the two applies,
 // so it never reaches the state file. RFC 7636 §7.1 asks only that an

@@ -120,4 +120,3 @@ func TestChainKey(t *testing.T) {
 		t.Errorf("the store's name key does not affect the chain's name")
 	}
 }
-

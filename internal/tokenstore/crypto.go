@@ -36,9 +36,7 @@ const (
 type sealer struct {
 	aead cipher.AEAD
 	id   [keyIDSize]byte
-	key  [32]byte // for DeriveKey
-	// names keys entry-name HMACs; see Store.NameKey.
-	names []byte
+	key  [32]byte // for deriveKey
 }
 
 func newSealer(key [32]byte) (*sealer, error) {
@@ -54,7 +52,6 @@ func newSealer(key [32]byte) (*sealer, error) {
 	mac := hmac.New(sha256.New, key[:])
 	mac.Write([]byte("key id"))
 	copy(s.id[:], mac.Sum(nil))
-	s.names = deriveNameKey(key)
 	return s, nil
 }
 

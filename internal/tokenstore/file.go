@@ -224,9 +224,6 @@ func (s *fileStore) salt() (*kdfRecord, error) {
 
 func (s *fileStore) where() string { return fmt.Sprintf("the token store file %q", s.path) }
 
-// DeriveKey implements KeyDeriver.
-func (s *fileStore) DeriveKey(purpose string) [32]byte { return deriveKey(s.sealer.key, purpose) }
-
 // Update implements Store. It holds the entry's lock while fn runs, and the
 // file's lock only to read the entry and then to write the result into the
 // file as it is at that moment, so that entries other processes saved

@@ -322,7 +322,11 @@ func TestFile_entryLockAcrossProcesses(t *testing.T) {
 		t.Errorf("Update of another entry while a process holds one: %v", err)
 	}
 	// The held entry still waits for its holder.
-	_, err = s.Update(ctxT(t), KeyFor("held"), func(context.Context, *Entry) (*Entry, error) {
+	waiter, err := NewFile(FileConfig{Path: path, Key: key, LockTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = waiter.Update(ctxT(t), KeyFor("held"), func(context.Context, *Entry) (*Entry, error) {
 		t.Error("function ran while another process held the entry")
 		return nil, nil
 	})

@@ -225,17 +225,10 @@ func GenerateKey() (string, error) {
 	}
 }
 
-// KeyDeriver is implemented by every Store of this package. DeriveKey
-// returns HMAC-SHA256(store key, purpose): a key for another use of the
-// store's secret, such as an HMAC that turns credentials into entry names,
-// kept apart from the encryption by the purpose string. It works whatever
-// form the configured key has; a passphrase's key exists only once the
-// store has read its salt. Use a fixed, descriptive purpose such as
-// "oauth2-tf provider entry names v1".
-type KeyDeriver interface {
-	DeriveKey(purpose string) [32]byte
-}
-
+// deriveKey returns HMAC-SHA256(store key, purpose): a key for another use
+// of the store's secret, kept apart from the encryption by the purpose
+// string. It works whatever form the configured key has; a passphrase's key
+// exists only once the store has read its salt.
 func deriveKey(key [32]byte, purpose string) [32]byte {
 	mac := hmac.New(sha256.New, key[:])
 	mac.Write([]byte(purpose))

@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -45,7 +46,7 @@ func TestParseKey_degenerate(t *testing.T) {
 	// Only patterns are refused, not keys that merely look unusual: an
 	// entropy test would refuse about 1 in 8,000 real keys.
 	for name, s := range map[string]string{
-		"all letters":      "QWxsTGV0dGVyc0tleUZvclRoZVRlc3RTdWl0ZUFCQ0Q=",
+		"all letters":      "AllLettersOnlyKeyWithoutAnyDigitsOrSymbolsQ=",
 		"one byte differs": hex.EncodeToString(append(make([]byte, 31), 1)),
 		"period 17":        hex.EncodeToString([]byte(sha256Sum("p17")[:17] + sha256Sum("p17")[:15])),
 	} {
@@ -109,7 +110,7 @@ func runKeyTests(t *testing.T, loc location) {
 				t.Errorf("store %d: Get = %v, %v; all stores must derive one key", i, got, err)
 			}
 		}
-		if stores[0].(KeyDeriver).DeriveKey("names") != stores[1].(KeyDeriver).DeriveKey("names") {
+		if !bytes.Equal(stores[0].NameKey(), stores[1].NameKey()) {
 			t.Error("two stores opened with one passphrase derive different keys")
 		}
 		// Another passphrase derives another key from the same salt.
@@ -128,20 +129,18 @@ func runKeyTests(t *testing.T, loc location) {
 	t.Run("deriveKey", func(t *testing.T) {
 		k := testKey(t)
 		s := mustOpen(t, loc(t), k)
-		d, ok := s.(KeyDeriver)
-		if !ok {
-			t.Fatalf("%T does not implement KeyDeriver", s)
-		}
 		raw, err := ParseKey(k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// HMAC-SHA256(key, purpose), as the provider already names entries.
-		if got, want := d.DeriveKey("purpose"), deriveKey(raw, "purpose"); got != want {
-			t.Error("DeriveKey is not HMAC-SHA256 of the raw key")
+		// HMAC-SHA256(key, domain), as earlier versions named entries, so
+		// that their entries can be found and moved.
+		want := deriveKey(raw, nameKeyDomain)
+		if !bytes.Equal(s.NameKey(), want[:]) {
+			t.Error("NameKey is not HMAC-SHA256 of the raw key and the entry-name domain")
 		}
-		if d.DeriveKey("a") == d.DeriveKey("b") {
-			t.Error("DeriveKey ignores the purpose")
+		if deriveKey(raw, "a") == deriveKey(raw, "b") {
+			t.Error("deriveKey ignores the purpose")
 		}
 	})
 

@@ -79,6 +79,9 @@ func (s *memoryStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entr
 	if unchanged(current, next) {
 		return current, nil
 	}
+	if err := checkUTF8(next); err != nil {
+		return nil, err
+	}
 	saved := stamp(current, next)
 	s.mu.Lock()
 	s.entries[key] = saved

@@ -11,12 +11,10 @@ import (
 // store's encryption key.
 const nameKeyDomain = "oauth2-tf provider entry names v1"
 
-// deriveNameKey derives the key of entry-name HMACs from a store's
-// encryption key.
-func deriveNameKey(key [32]byte) []byte {
-	mac := hmac.New(sha256.New, key[:])
-	mac.Write([]byte(nameKeyDomain))
-	return mac.Sum(nil)
+// nameKey derives the key of entry-name HMACs from a store's key.
+func (s *sealer) nameKey() []byte {
+	k := deriveKey(s.key, nameKeyDomain)
+	return k[:]
 }
 
 // SecretName folds secrets into one hexadecimal string that can take part in
@@ -35,10 +33,10 @@ func SecretName(nameKey []byte, secrets ...string) string {
 }
 
 // NameKey implements Store.
-func (s *fileStore) NameKey() []byte { return s.sealer.names }
+func (s *fileStore) NameKey() []byte { return s.sealer.nameKey() }
 
 // NameKey implements Store.
-func (s *pgStore) NameKey() []byte { return s.sealer.names }
+func (s *pgStore) NameKey() []byte { return s.sealer.nameKey() }
 
 // NameKey implements Store.
-func (s *vaultStore) NameKey() []byte { return s.sealer.names }
+func (s *vaultStore) NameKey() []byte { return s.sealer.nameKey() }

@@ -109,6 +109,10 @@ func NewPostgres(ctx context.Context, cfg PostgresConfig) (Store, error) {
 	if pc.ConnConfig.ConnectTimeout == 0 {
 		pc.ConnConfig.ConnectTimeout = s.timeout
 	}
+	// pgxpool's own default (4 on a small machine) would let four Updates
+	// take every connection and their nested Updates wait for a fifth, so
+	// it is replaced unless the connection string chose a size; ParseConfig
+	// does not say whether it did.
 	if !strings.Contains(cfg.ConnString, "pool_max_conns") {
 		pc.MaxConns = postgresDefaultMaxConns
 	}
@@ -158,9 +162,6 @@ func (s *pgStore) salt(ctx context.Context) (*kdfRecord, error) {
 	}
 	return &rec, rec.check(where)
 }
-
-// DeriveKey implements KeyDeriver.
-func (s *pgStore) DeriveKey(purpose string) [32]byte { return deriveKey(s.sealer.key, purpose) }
 
 // ensureTable creates the schema and table unless the table exists, so that
 // a role without CREATE privilege works once an administrator made them.

@@ -252,7 +252,7 @@ func TestPostgres_nestedUpdateSmallPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := s.(*pgStore).pool.Config().MaxConns; got != postgresMinConns {
+	if got := poolSize(t, s); got != postgresMinConns {
 		t.Errorf("pool size %d, want %d", got, postgresMinConns)
 	}
 	_, err = s.Update(boundedCtx(t), KeyFor("chain"), func(ctx context.Context, _ *Entry) (*Entry, error) {
@@ -269,7 +269,7 @@ func TestPostgres_nestedUpdateSmallPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if got := d.(*pgStore).pool.Config().MaxConns; got != postgresDefaultMaxConns {
+	if got := poolSize(t, d); got != postgresDefaultMaxConns {
 		t.Errorf("default pool size %d, want %d", got, postgresDefaultMaxConns)
 	}
 }
@@ -305,4 +305,13 @@ func TestPostgres_lockWaitFollowsCaller(t *testing.T) {
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func poolSize(t *testing.T, s Store) int32 {
+	t.Helper()
+	ps, ok := s.(*pgStore)
+	if !ok {
+		t.Fatalf("NewPostgres returned %T", s)
+	}
+	return ps.pool.Config().MaxConns
 }

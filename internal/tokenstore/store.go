@@ -135,8 +135,12 @@ type Store interface {
 	// when fn left it (nil when there is none). If saving fails, Update
 	// returns the error, and the caller must not use a rotated refresh token
 	// it could not persist, since the next run would present the old one.
+	// The lock covers this entry alone: fn may Update other entries of the
+	// store, not its own. Once fn returned an entry, it is saved even if ctx
+	// is cancelled meanwhile (see the package documentation).
 	Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, error)
 	// Get returns the stored entry, or nil and no error when there is none.
+	// It does not wait for an Update of the entry in progress.
 	Get(ctx context.Context, key Key) (*Entry, error)
 	// Delete removes the entry; deleting an absent entry is not an error.
 	// It does not need the encryption key, so it can clear an entry that
@@ -167,8 +171,11 @@ var ErrLockTimeout = errors.New("tokenstore: timed out waiting for the token sto
 const (
 	// DefaultLockTimeout bounds how long Update waits for another process
 	// that holds the entry's lock, when the context has no earlier deadline.
-	// A holder is normally refreshing a token, which takes seconds.
-	DefaultLockTimeout = 2 * time.Minute
+	// A holder is normally refreshing a token, which takes seconds, but one
+	// refresh with all its retries and Retry-After waits may take about
+	// 211 s (4 attempts of 30 s plus backoff), and a waiter must not give
+	// up on a holder that is still working.
+	DefaultLockTimeout = 4 * time.Minute
 	// DefaultTimeout bounds each network request to Postgres or Vault.
 	DefaultTimeout = 30 * time.Second
 )

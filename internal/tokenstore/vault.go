@@ -252,9 +252,6 @@ func (s *vaultStore) salt(ctx context.Context) (*kdfRecord, error) {
 	return nil, fmt.Errorf("tokenstore: the passphrase salt in %s kept changing", where)
 }
 
-// DeriveKey implements KeyDeriver.
-func (s *vaultStore) DeriveKey(purpose string) [32]byte { return deriveKey(s.sealer.key, purpose) }
-
 func (s *vaultStore) path(key Key) string { return s.prefix + "/" + key.String() }
 
 func (s *vaultStore) where(key Key) string {
