@@ -73,6 +73,9 @@ type providerData struct {
 	// client's memory only.
 	store *tokenStore
 	now   func() time.Time
+	// allowInsecureHTTP is the resolved allow_insecure_http, for the
+	// checks made before any request (endpointDiagnostics).
+	allowInsecureHTTP bool
 }
 
 // providerDataFrom returns what the provider's Configure handed to a resource
@@ -199,7 +202,7 @@ func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRe
 	if now == nil {
 		now = time.Now
 	}
-	data := &providerData{client: client, store: store, now: now}
+	data := &providerData{client: client, store: store, now: now, allowInsecureHTTP: opts.AllowInsecureHTTP}
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
 }
