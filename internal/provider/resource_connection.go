@@ -457,8 +457,8 @@ func (r *connectionResource) UpgradeState(context.Context) map[int64]resource.St
 // upgradeConnectionStateV0 sets pkce to null where version 0 had filled in
 // its default, true, for a grant other than authorization_code. An explicit
 // pkce = false stays, as the configuration still says so. The state is
-// handled as JSON so that no copy of the version 0 schema is needed: nothing
-// else changed.
+// handled as JSON so that no copy of the version 0 schema is needed: the
+// only other change is the new revalidate_after, null.
 func upgradeConnectionStateV0(_ context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
 	if req.RawState == nil || req.RawState.JSON == nil {
 		resp.Diagnostics.AddError("Unable to Upgrade OAuth2 Connection State",
@@ -477,6 +477,9 @@ func upgradeConnectionStateV0(_ context.Context, req resource.UpgradeStateReques
 	_ = json.Unmarshal(attrs["pkce"], &pkce)
 	if grant != string(oauthclient.GrantAuthorizationCode) && pkce != nil && *pkce {
 		attrs["pkce"] = json.RawMessage("null")
+	}
+	if _, ok := attrs["revalidate_after"]; !ok {
+		attrs["revalidate_after"] = json.RawMessage("null") // added in version 1
 	}
 	raw, err := json.Marshal(attrs)
 	if err != nil {

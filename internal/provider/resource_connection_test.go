@@ -960,7 +960,7 @@ func TestValidationErrorDetail(t *testing.T) {
 			want: []string{"The token endpoint answered with HTML (status 200), not a token response. Check that token_url points"},
 		},
 		{
-			name: "network",
+			name:  "network",
 			err:   fmt.Errorf("oauthclient: dial tcp 127.0.0.1:1: connection refused"),
 			want:  []string{"reachable from where the CLI (terraform or tofu) runs"},
 			cause: true,
