@@ -253,11 +253,10 @@ func (r *connectionResource) saveWriteOnlyFingerprints(ctx context.Context, conf
 func (r *connectionResource) writeOnlyDriftWarnings(ctx context.Context, state, plan, config *connectionResourceModel, priorPrivate privateGetter) diag.Diagnostics {
 	var diags diag.Diagnostics
 	label := plan.Label.ValueString()
-	warn := func(a writeOnlyAttribute, why string) {
+	warn := func(a writeOnlyAttribute, why, consequence string) {
 		diags.AddAttributeWarning(path.Root(a.name), "Write-Only Value Changed Without Its Version",
-			fmt.Sprintf("%s of connection %q %s, but %s did not change, so the new value is not sent and the connection "+
-				"keeps the one last applied. Change %s (any new number) to apply it.",
-				a.name, label, why, versionName(a.name), versionName(a.name)))
+			fmt.Sprintf("%s of connection %q %s, but %s did not change, so %s. Change %s (any new number) to apply it.",
+				a.name, label, why, versionName(a.name), consequence, versionName(a.name)))
 	}
 	warned := map[string]bool{}
 
@@ -266,7 +265,8 @@ func (r *connectionResource) writeOnlyDriftWarnings(ctx context.Context, state, 
 	if code := config.AuthorizationCodeWO; state.Status.ValueString() == statusPendingAuthorization &&
 		!code.IsNull() && !code.IsUnknown() && code.ValueString() != "" &&
 		state.AuthorizationCodeWOVersion.Equal(plan.AuthorizationCodeWOVersion) && !state.AuthorizationCodeWOVersion.IsNull() {
-		warn(writeOnlyAttribute{name: "authorization_code_wo"}, "holds a code")
+		warn(writeOnlyAttribute{name: "authorization_code_wo"}, "holds a code",
+			"the code is not exchanged and the connection stays pending_authorization")
 		warned["authorization_code_wo"] = true
 	}
 
@@ -283,7 +283,7 @@ func (r *connectionResource) writeOnlyDriftWarnings(ctx context.Context, state, 
 			continue
 		}
 		if !hmac.Equal([]byte(old), []byte(writeOnlyFingerprint(key, a.name, a.value.ValueString()))) {
-			warn(a, "differs from the value last applied")
+			warn(a, "differs from the value last applied", "the new value is not sent and the connection keeps the old one")
 		}
 	}
 	return diags
