@@ -502,7 +502,11 @@ type v0ConnectionResource struct{ *connectionResource }
 func (r v0ConnectionResource) Schema(ctx context.Context, req resource.SchemaRequest, resp *resource.SchemaResponse) {
 	r.connectionResource.Schema(ctx, req, resp)
 	resp.Schema.Version = 0
-	a := resp.Schema.Attributes["pkce"].(schema.BoolAttribute)
+	a, ok := resp.Schema.Attributes["pkce"].(schema.BoolAttribute)
+	if !ok {
+		resp.Diagnostics.AddError("Test Schema", "pkce is not a bool attribute")
+		return
+	}
 	a.Default = booldefault.StaticBool(true)
 	resp.Schema.Attributes["pkce"] = a
 }
