@@ -70,6 +70,14 @@ func (e *accessTokenEphemeralResource) Metadata(_ context.Context, req ephemeral
 
 func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
 	attrs := connectionEphemeralAttributes()
+	// Only the grants Open can run are offered. An authorization code is
+	// single-use and exchanged by an oauth2_connection, whose stored refresh
+	// token connection_id then uses.
+	grant := settingByName("grant_type")
+	grant.allowed = ephemeralGrantTypes
+	grant.description += " For the `authorization_code` grant, exchange the code with an `oauth2_connection` and set " +
+		"`connection_id` to its `id`."
+	grant.ephemeralAttributes(attrs)
 
 	// Optional
 	attrs["min_validity"] = schema.StringAttribute{
@@ -151,13 +159,7 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 }
 
 func (e *accessTokenEphemeralResource) ConfigValidators(context.Context) []ephemeral.ConfigValidator {
-	rules := append(withConnectionID(connectionRules(false)), unsupportedValueValidator{
-		attr:  "grant_type",
-		value: string(oauthclient.GrantAuthorizationCode),
-		instead: "An authorization code is single-use and is exchanged by an oauth2_connection resource; use " +
-			"connection_id with that connection's id, or grant_type = \"refresh_token\" with its " +
-			"obtained_refresh_token, instead.",
-	}, connectionIDGrantValidator{})
+	rules := append(withConnectionID(connectionRules(false)), connectionIDGrantValidator{})
 	return append(ephemeralRules(rules),
 		ephemeralvalidator.Conflicting(path.MatchRoot("connection_id"), path.MatchRoot("refresh_token")))
 }
@@ -185,6 +187,18 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		settings.GrantType = types.StringValue(string(oauthclient.GrantRefreshToken))
 	}
 	settings.applyDefaults()
+
+	// Checks that need the configured provider, before any request.
+	resp.Diagnostics.Append(endpointDiagnostics("oauth2_access_token", settings, e.data.allowInsecureHTTP)...)
+	resp.Diagnostics.Append(clientCredentialDiagnostics("oauth2_access_token", settings.GrantType, clientCredentialInputs{
+		clientSecret:   settings.ClientSecret,
+		clientSecretWO: types.StringNull(),
+		clientAuth:     settings.ClientAuth,
+		extraParams:    settings.ExtraParams,
+	}, false)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 
 	minValidity := e.data.client.ExpiryBuffer()
 	if d, ok := optionalDuration(model.MinValidity, "min_validity", &resp.Diagnostics); ok {

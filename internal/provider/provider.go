@@ -78,6 +78,9 @@ type providerData struct {
 	// memory when tokens live in this process only.
 	backend string
 	now     func() time.Time
+	// allowInsecureHTTP is the resolved allow_insecure_http, for the
+	// checks made before any request (endpointDiagnostics).
+	allowInsecureHTTP bool
 }
 
 // providerDataFrom returns what the provider's Configure handed to a resource
@@ -222,7 +225,7 @@ func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRe
 		UnknownLifetime: lifetime,
 		Logger:          tflogLogger,
 	})
-	data := &providerData{client: client, tokens: engine, backend: backend, now: now}
+	data := &providerData{client: client, tokens: engine, backend: backend, now: now, allowInsecureHTTP: opts.AllowInsecureHTTP}
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
 }

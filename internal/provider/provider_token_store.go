@@ -136,7 +136,7 @@ func tokenStoreAttribute() schema.SingleNestedAttribute {
 			},
 			backendPostgres: schema.SingleNestedAttribute{
 				MarkdownDescription: "A table in a PostgreSQL database shared by a team and its CI runners, as " +
-					"Terraform's own `pg` state backend uses one; row locks make concurrent refreshes of one token " +
+					"the `pg` state backend of Terraform and OpenTofu uses one; row locks make concurrent refreshes of one token " +
 					"run one at a time. Conflicts with `file` and `vault`.",
 				Optional: true,
 				Attributes: map[string]schema.Attribute{
@@ -461,8 +461,8 @@ func tokenStoreOpenErrorDetail(backend string, err error) string {
 			"(file.key or " + envTokenStoreKey + ") is the one the file was written with. A store file or key file that " +
 			"cannot be read may be deleted to start over; rotated refresh tokens in it are then lost."
 	case backendPostgres:
-		fix = "Check that the database in postgres.conn_str (or " + envPGConnStr + ") is reachable from where Terraform " +
-			"runs and accepts the credentials, that the role may create or use the schema, and that the key " +
+		fix = "Check that the database in postgres.conn_str (or " + envPGConnStr + ") is reachable from where the CLI " +
+			"(terraform or tofu) runs and accepts the credentials, that the role may create or use the schema, and that the key " +
 			"(postgres.key or " + envTokenStoreKey + ") is 32 bytes in base64 or hexadecimal."
 	case backendVault:
 		fix = "Check vault.address (or VAULT_ADDR), vault.token (or VAULT_TOKEN), vault.ca_cert_file (or VAULT_CACERT), " +

@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
@@ -73,6 +74,7 @@ var (
 	_ resource.ResourceWithConfigValidators = (*connectionResource)(nil)
 	_ resource.ResourceWithImportState      = (*connectionResource)(nil)
 	_ resource.ResourceWithModifyPlan       = (*connectionResource)(nil)
+	_ resource.ResourceWithUpgradeState     = (*connectionResource)(nil)
 )
 
 // NewConnectionResource returns the oauth2_connection resource.
@@ -95,6 +97,7 @@ type connectionResourceModel struct {
 	AuthorizationCodeWOVersion types.Int64  `tfsdk:"authorization_code_wo_version"`
 	PKCE                       types.Bool   `tfsdk:"pkce"`
 	Validate                   types.Bool   `tfsdk:"validate"`
+	RevalidateAfter            types.String `tfsdk:"revalidate_after"`
 
 	Status                  types.String `tfsdk:"status"`
 	ValidatedAt             types.String `tfsdk:"validated_at"`
@@ -194,7 +197,8 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		Optional:            true,
 	}
 	attrs["pkce"] = schema.BoolAttribute{
-		MarkdownDescription: "Protect the `authorization_code` grant with PKCE S256 (RFC 7636). Defaults to `true`. " +
+		MarkdownDescription: "Protect the `authorization_code` grant with PKCE S256 (RFC 7636). Defaults to `true` " +
+			"with that grant, and is null with the others, which have no use for it. " +
 			"The code verifier is not stored: it is derived from the client secret (`client_secret` or " +
 			"`client_secret_wo`) and the request's `state`, and derived again when the code is exchanged, so the " +
 			"client secret must stay the same between the two applies. A public client (no client secret) derives " +
@@ -203,14 +207,25 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"resource's private state, which is saved in the state file until the code is exchanged; configure a " +
 			"`token_store` for public clients.",
 		Optional: true,
+		// Computed without a Default: ModifyPlan fills it in, because the
+		// default depends on grant_type.
 		Computed: true,
-		Default:  booldefault.StaticBool(true),
 	}
 	attrs["validate"] = schema.BoolAttribute{
 		MarkdownDescription: "Request a token at apply time to prove the credentials work. Defaults to `true`.",
 		Optional:            true,
 		Computed:            true,
 		Default:             booldefault.StaticBool(true),
+	}
+	attrs["revalidate_after"] = schema.StringAttribute{
+		MarkdownDescription: "Check the credentials again at plan time once `validated_at` is older than this Go " +
+			"duration, such as `24h`; `0s` checks on every plan. Off when null, the default. Plans then request a " +
+			"token: when the server refuses, the plan warns and shows the validation outputs as changing, and apply " +
+			"fails with the server's answer; when it issues one, the plan shows no change, and `validated_at` keeps " +
+			"the time of the last apply that validated, so every later plan checks again. Only for the " +
+			"`client_credentials` and `password` grants, whose requests can be repeated without spending anything.",
+		Optional:   true,
+		Validators: []validator.String{durationValidator{}},
 	}
 
 	// Computed
@@ -268,6 +283,8 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	}
 
 	resp.Schema = schema.Schema{
+		// Version 1: pkce is null unless grant_type is authorization_code.
+		Version: 1,
 		MarkdownDescription: "An OAuth 2.0 client connection. Create and update prove the credentials work by " +
 			"requesting a token from `token_url`; the apply fails, and nothing is saved, when the server refuses. " +
 			"The access token itself is never stored. For the `authorization_code` grant the first apply produces " +
@@ -288,34 +305,166 @@ const refreshTokenRotationNote = " Validation presents it, and a server that rot
 	"entry. Without a store, the apply warns and the new refresh token is kept in `obtained_refresh_token`."
 
 func (r *connectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return append(resourceRules(connectionRules(true)),
-		writeOnlyConflicts("client_secret", "password", "refresh_token")...)
+	return append(append(resourceRules(connectionRules(true)),
+		writeOnlyConflicts("client_secret", "password", "refresh_token")...), revalidateAfterGrantValidator{})
 }
 
 func (r *connectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = providerDataFrom(req.ProviderData, "resource", &resp.Diagnostics)
 }
 
-// ModifyPlan marks the validation outputs unknown when a setting that
-// affects validation changes; otherwise UseStateForUnknown keeps them.
+// ModifyPlan completes the plan. It fills pkce, whose default depends on
+// grant_type; runs the checks that need the configured provider before any
+// request; marks the validation outputs unknown when a setting that affects
+// validation changes (otherwise UseStateForUnknown keeps them) or when a due
+// revalidation was refused; warns about write-only values changed without
+// their version; and plans as null the outputs the grant cannot produce,
+// rather than "known after apply".
+//
+// Revalidation happens here, not in Read: Read gets no configuration, so no
+// write-only value, and a failing Read would block even destroy.
 func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
 		return
 	}
-	var plan, state connectionResourceModel
+	var plan, config connectionResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !validationInputsChanged(&state, &plan) {
+	var state *connectionResourceModel
+	if !req.State.Raw.IsNull() {
+		state = &connectionResourceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	switch {
+	case !config.PKCE.IsNull():
+	case plan.GrantType.IsUnknown():
+		plan.PKCE = types.BoolUnknown()
+	case plan.GrantType.ValueString() == string(oauthclient.GrantAuthorizationCode):
+		plan.PKCE = types.BoolValue(true)
+	default:
+		plan.PKCE = types.BoolNull()
+	}
+
+	// Before the provider is configured (its settings are unknown) there is
+	// nothing to check against and no client to check with.
+	if r.data != nil {
+		subject := fmt.Sprintf("connection %q", plan.Label.ValueString())
+		resp.Diagnostics.Append(endpointDiagnostics(subject, plan.connectionSettingsModel, r.data.allowInsecureHTTP)...)
+		resp.Diagnostics.Append(clientCredentialDiagnostics(subject, plan.GrantType, clientCredentialInputs{
+			clientSecret:   plan.ClientSecret,
+			clientSecretWO: config.ClientSecretWO,
+			clientAuth:     plan.ClientAuth,
+			extraParams:    plan.ExtraParams,
+		}, true)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	if state != nil {
+		if validationInputsChanged(state, &plan) {
+			plan.markValidationUnknown()
+		} else {
+			resp.Diagnostics.Append(r.writeOnlyDriftWarnings(ctx, state, &plan, &config, req.Private)...)
+			if r.data != nil && revalidationDue(state, &plan, timeNow()) {
+				refused, d := r.revalidate(ctx, state, &plan, &config)
+				resp.Diagnostics.Append(d...)
+				if refused {
+					plan.markValidationUnknown()
+				}
+			}
+		}
+	}
+
+	if grant := plan.GrantType; !grant.IsUnknown() {
+		g := oauthclient.GrantType(grant.ValueString())
+		if plan.AuthorizationRequestURL.IsUnknown() && g != oauthclient.GrantAuthorizationCode {
+			plan.AuthorizationRequestURL = types.StringNull()
+		}
+		// Only a refresh token the server issues or rotates while no token
+		// store is configured is kept in state; see apply.
+		mayObtain := (g == oauthclient.GrantRefreshToken || g == oauthclient.GrantAuthorizationCode) &&
+			(r.data == nil || !r.data.tokens.Durable())
+		if plan.ObtainedRefreshToken.IsUnknown() && !mayObtain {
+			plan.ObtainedRefreshToken = types.StringNull()
+		}
+	}
+
+	for name, v := range map[string]attr.Value{
+		"pkce":                      plan.PKCE,
+		"status":                    plan.Status,
+		"validated_at":              plan.ValidatedAt,
+		"token_type":                plan.TokenType,
+		"granted_scopes":            plan.GrantedScopes,
+		"expires_in":                plan.ExpiresIn,
+		"authorization_request_url": plan.AuthorizationRequestURL,
+		"obtained_refresh_token":    plan.ObtainedRefreshToken,
+	} {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
+	}
+}
+
+// markValidationUnknown marks the outputs of validation unknown: apply
+// validates again and sets them.
+func (m *connectionResourceModel) markValidationUnknown() {
+	m.Status = types.StringUnknown()
+	m.ValidatedAt = types.StringUnknown()
+	m.TokenType = types.StringUnknown()
+	m.AuthorizationRequestURL = types.StringUnknown()
+	m.ObtainedRefreshToken = types.StringUnknown()
+	m.GrantedScopes = types.ListUnknown(types.StringType)
+	m.ExpiresIn = types.Int64Unknown()
+}
+
+// UpgradeState upgrades version 0 states, whose pkce defaulted to true with
+// every grant, so that they match the plan of an unchanged configuration.
+func (r *connectionResource) UpgradeState(context.Context) map[int64]resource.StateUpgrader {
+	return map[int64]resource.StateUpgrader{
+		0: {StateUpgrader: upgradeConnectionStateV0},
+	}
+}
+
+// upgradeConnectionStateV0 sets pkce to null where version 0 had filled in
+// its default, true, for a grant other than authorization_code. An explicit
+// pkce = false stays, as the configuration still says so. The state is
+// handled as JSON so that no copy of the version 0 schema is needed: the
+// only other change is the new revalidate_after, null.
+func upgradeConnectionStateV0(_ context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
+	if req.RawState == nil || req.RawState.JSON == nil {
+		resp.Diagnostics.AddError("Unable to Upgrade OAuth2 Connection State",
+			"The prior state of this oauth2_connection is not in JSON form. This is a bug in the provider; please report it.")
 		return
 	}
-	for _, name := range []string{"status", "validated_at", "token_type", "authorization_request_url", "obtained_refresh_token"} {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(req.RawState.JSON, &attrs); err != nil {
+		resp.Diagnostics.AddError("Unable to Upgrade OAuth2 Connection State",
+			"The prior state of this oauth2_connection could not be read. This is a bug in the provider; please report it. "+errorCause(err))
+		return
 	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("granted_scopes"), types.ListUnknown(types.StringType))...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expires_in"), types.Int64Unknown())...)
+	var grant string
+	var pkce *bool
+	_ = json.Unmarshal(attrs["grant_type"], &grant)
+	_ = json.Unmarshal(attrs["pkce"], &pkce)
+	if grant != string(oauthclient.GrantAuthorizationCode) && pkce != nil && *pkce {
+		attrs["pkce"] = json.RawMessage("null")
+	}
+	if _, ok := attrs["revalidate_after"]; !ok {
+		attrs["revalidate_after"] = json.RawMessage("null") // added in version 1
+	}
+	raw, err := json.Marshal(attrs)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Upgrade OAuth2 Connection State",
+			"The upgraded state of this oauth2_connection could not be encoded. This is a bug in the provider; please report it. "+errorCause(err))
+		return
+	}
+	resp.DynamicValue = &tfprotov6.DynamicValue{JSON: raw}
 }
 
 // validationInputsChanged reports whether anything that decides the outcome
@@ -361,6 +510,7 @@ func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	resp.Diagnostics.Append(r.saveWriteOnlyFingerprints(ctx, &config, false, nil, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -378,9 +528,6 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 	// shows only what the user configured differently.
 	if state.Status.IsNull() {
 		state.connectionSettingsModel.applyDefaults()
-		if state.PKCE.IsNull() {
-			state.PKCE = types.BoolValue(true)
-		}
 		if state.Validate.IsNull() {
 			state.Validate = types.BoolValue(true)
 		}
@@ -400,11 +547,14 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 		return
 	}
 	plan.ID = state.ID
+	// apply sends the configured write-only values only when it validates.
+	sent := validationInputsChanged(&state, &plan) || plan.Status.IsUnknown()
 
 	resp.Diagnostics.Append(r.apply(ctx, &plan, &config, &state, req.Private, resp.Private)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	resp.Diagnostics.Append(r.saveWriteOnlyFingerprints(ctx, &config, !sent, req.Private, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -431,7 +581,15 @@ func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 	tflog.Debug(ctx, "removed oauth2 connection from state")
 }
 
+// ImportState restores the id alone: every setting comes from the
+// configuration at the next plan, and the next apply validates them, since
+// nothing recorded says they were. The id names the connection's token store
+// entry, so only the form newID gives is accepted.
 func (r *connectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.Append(importIDDiagnostics(req.ID)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
@@ -464,7 +622,8 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 		plan.setTokenOutputs(nil, oauthclient.Request{}, time.Time{})
 		return diags
 	}
-	if prior != nil && !validationInputsChanged(prior, plan) && prior.Status.ValueString() == statusValidated {
+	// An unknown status is a revalidation the plan found refused.
+	if prior != nil && !validationInputsChanged(prior, plan) && prior.Status.ValueString() == statusValidated && !plan.Status.IsUnknown() {
 		tflog.Debug(ctx, "validation inputs unchanged; keeping the previous result")
 		plan.copyOutputs(prior)
 		// Planned from state: a refresh token the server rotated while no
@@ -861,12 +1020,16 @@ func validationErrorDetail(subject, tokenURL, consequence string, err error, not
 			b.WriteString(" Check that token_url points at the token endpoint itself, not a login page or API base URL.")
 		}
 	} else {
-		b.WriteString(" Check that token_url is right and reachable from where Terraform runs, and that request_timeout and max_retries suit the network.")
+		b.WriteString(" Check that token_url is right and reachable from where the CLI (terraform or tofu) runs, and that request_timeout and max_retries suit the network.")
 	}
 	for _, n := range notes {
 		b.WriteString(" " + n)
 	}
-	b.WriteString("\n\nError: " + err.Error())
+	// A refusal is told in full above; anything else ends with its cause.
+	var fallback *oauthclient.AuthFallbackError
+	if oe == nil || errors.As(err, &fallback) {
+		b.WriteString("\n\n" + errorCause(err))
+	}
 	return b.String()
 }
 

@@ -939,6 +939,9 @@ func TestValidationErrorDetail(t *testing.T) {
 		name string
 		err  error
 		want []string
+		// cause says whether the detail ends with the underlying error:
+		// a refusal is told in full without it.
+		cause bool
 	}{
 		{
 			name: "RFC 6749 error",
@@ -954,7 +957,8 @@ func TestValidationErrorDetail(t *testing.T) {
 				Basic: &oauthclient.Error{StatusCode: 401, Code: "invalid_client"},
 				Post:  &oauthclient.Error{StatusCode: 400, Code: "invalid_grant", Description: "bad password"},
 			},
-			want: []string{`error "invalid_grant": bad password.`, "Check the username and password"},
+			want:  []string{`error "invalid_grant": bad password.`, "Check the username and password"},
+			cause: true,
 		},
 		{
 			name: "not a token response",
@@ -962,9 +966,10 @@ func TestValidationErrorDetail(t *testing.T) {
 			want: []string{"The token endpoint answered with HTML (status 200), not a token response. Check that token_url points"},
 		},
 		{
-			name: "network",
-			err:  fmt.Errorf("oauthclient: dial tcp 127.0.0.1:1: connection refused"),
-			want: []string{"reachable from where Terraform runs"},
+			name:  "network",
+			err:   fmt.Errorf("oauthclient: dial tcp 127.0.0.1:1: connection refused"),
+			want:  []string{"reachable from where the CLI (terraform or tofu) runs"},
+			cause: true,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -974,8 +979,14 @@ func TestValidationErrorDetail(t *testing.T) {
 					t.Errorf("detail %q lacks %q", got, w)
 				}
 			}
-			if !strings.HasSuffix(got, "\n\nError: "+tc.err.Error()) {
-				t.Errorf("detail does not end with the underlying error: %q", got)
+			// The CLI prints the detail as it is: a paragraph starting
+			// "Error:" would read as a second error block.
+			if strings.Contains(got, "Error:") || strings.Contains(got, "oauthclient:") {
+				t.Errorf("detail holds a raw Go error block: %q", got)
+			}
+			cause := "\n\nCause: " + strings.TrimPrefix(tc.err.Error(), "oauthclient: ")
+			if got := strings.HasSuffix(got, cause); got != tc.cause {
+				t.Errorf("detail ends with the cause %q: got %v, want %v", cause, got, tc.cause)
 			}
 		})
 	}

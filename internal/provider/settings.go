@@ -34,6 +34,13 @@ var (
 		string(oauthclient.GrantRefreshToken),
 		string(oauthclient.GrantAuthorizationCode),
 	}
+	// ephemeralGrantTypes are the grants oauth2_access_token runs: every one
+	// but authorization_code, whose code is single-use.
+	ephemeralGrantTypes = []string{
+		string(oauthclient.GrantClientCredentials),
+		string(oauthclient.GrantPassword),
+		string(oauthclient.GrantRefreshToken),
+	}
 	clientAuthStyles = []string{
 		string(oauthclient.AuthAuto),
 		string(oauthclient.AuthBasic),

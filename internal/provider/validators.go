@@ -108,7 +108,6 @@ func (a ruleAdapter) ValidateEphemeralResource(ctx context.Context, req ephemera
 var (
 	_ settingsRule = requiredWhenValidator{}
 	_ settingsRule = tenantPlaceholderValidator{}
-	_ settingsRule = unsupportedValueValidator{}
 )
 
 // requiredWhenValidator requires, when attribute when has one of values
@@ -311,26 +310,4 @@ func ephemeralRules(rules []settingsRule) []ephemeral.ConfigValidator {
 		out = append(out, ruleAdapter{r})
 	}
 	return out
-}
-
-// unsupportedValueValidator rejects one value of an attribute, saying what
-// to do instead.
-type unsupportedValueValidator struct {
-	attr    string
-	value   string
-	instead string
-}
-
-func (v unsupportedValueValidator) Description(context.Context) string {
-	return fmt.Sprintf("%s must not be %q", v.attr, v.value)
-}
-
-func (v unsupportedValueValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
-	var got types.String
-	diags := config.GetAttribute(ctx, path.Root(v.attr), &got)
-	if !diags.HasError() && got.ValueString() == v.value {
-		diags.AddAttributeError(path.Root(v.attr), "Unsupported Setting",
-			fmt.Sprintf("%s = %q is not supported here. %s", v.attr, v.value, v.instead))
-	}
-	return diags
 }

@@ -123,7 +123,6 @@ func TestAccessTokenRules(t *testing.T) {
 		{name: "password without password", values: map[string]any{"grant_type": "password", "username": "u"}, wantPath: "password"},
 		{name: "refresh without token", values: map[string]any{"grant_type": "refresh_token"}, wantPath: "refresh_token"},
 		{name: "basic without secret", values: map[string]any{"client_id": "c", "client_auth": "basic"}, wantPath: "client_secret"},
-		{name: "authorization code", values: map[string]any{"grant_type": "authorization_code", "client_id": "c", "authorization_url": "https://a", "redirect_uri": "https://r"}, wantPath: "grant_type"},
 		// connection_id stands in for refresh_token and makes refresh_token the default grant.
 		{name: "connection id", values: map[string]any{"connection_id": "id"}},
 		{name: "connection id with refresh grant", values: map[string]any{"connection_id": "id", "grant_type": "refresh_token"}},

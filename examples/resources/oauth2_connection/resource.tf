@@ -22,7 +22,9 @@ variable "reports_password" {
 
 # Client credentials. Apply requests a token and fails if the token endpoint
 # refuses the credentials. The secret is write-only: it is sent, never stored;
-# change client_secret_wo_version to send a rotated secret.
+# change client_secret_wo_version to send a rotated secret. Plans check the
+# secret again once the last validation is a day old, so a secret revoked at
+# the server shows as a change instead of going unnoticed.
 resource "oauth2_connection" "example" {
   label                    = "Billing API"
   grant_type               = "client_credentials"
@@ -32,6 +34,7 @@ resource "oauth2_connection" "example" {
   client_secret_wo_version = 1
   scopes                   = ["billing.read", "billing.write"]
   api_base_url             = "https://billing.example.com"
+  revalidate_after         = "24h"
 
   extra_params = {
     audience = "https://billing.example.com"
