@@ -38,7 +38,7 @@ func FuzzParseTokenResponse(f *testing.F) {
 			}
 			return
 		}
-		msg := rd.scrubError(e).Error()
+		msg := e.Error()
 		if strings.Contains(msg, "secret-value") {
 			t.Fatalf("error leaks the secret: %s", msg)
 		}

@@ -35,7 +35,11 @@ const (
 	// AuthAuto tries AuthBasic first and falls back to AuthPost when the server
 	// answers 401 or invalid_client, remembering the winner per token URL and
 	// client. For the authorization code grant it means AuthBasic, so a
-	// single-use code is never presented twice.
+	// single-use code is never presented twice. When both are refused, the
+	// error (an *AuthFallbackError) reports the Basic refusal as the cause.
+	// A wrong secret is then presented twice, which counts twice toward a
+	// server's lockout threshold: prefer AuthBasic or AuthPost when the
+	// server's method is known.
 	AuthAuto AuthStyle = "auto"
 	// AuthBasic sends the form-encoded client id and secret in an HTTP Basic
 	// Authorization header (client_secret_basic, RFC 6749 §2.3.1).
@@ -156,6 +160,7 @@ type prepared struct {
 	// display is tokenURL as messages and logs show it (see RedactURL).
 	display  string
 	host     string // for the http/loopback rule
+	hostPort string // the URL's host and port, shown as they are
 	scheme   string
 	grant    string
 	style    AuthStyle // after defaults; AuthAuto still possible
@@ -176,7 +181,7 @@ func (r *Request) prepare() (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.tokenURL, p.display, p.host, p.scheme = tokenURL, RedactURL(tokenURL), u.Hostname(), u.Scheme
+	p.tokenURL, p.display, p.host, p.hostPort, p.scheme = tokenURL, RedactURL(tokenURL), u.Hostname(), u.Host, u.Scheme
 
 	if r.GrantType == "" {
 		return nil, errors.New("oauthclient: grant type is required")
