@@ -27,7 +27,7 @@ const redacted = "[REDACTED]"
 // careless server may echo it in any of them. A secret is found character by
 // character, each character in any of these forms, mixed freely:
 //
-//   - as itself, or "+" for a space (form encoding);
+//   - as itself, or "+" for a space (form encoding, "%2B" when encoded again);
 //   - percent-encoded in either case, once or twice ("%2F", "%2f", "%252F"),
 //     as RFC 3986 §2.1 and every URL or form encoder write it;
 //   - backslash-escaped as JSON, JavaScript, PHP, .NET, Go or Python write it
@@ -284,6 +284,10 @@ func appendRuneEnds(dst []int, s string, p int, r rune) []int {
 		}
 	case '%':
 		dst = appendPercentEnds(dst, s, p, b)
+		if r == ' ' {
+			// A form-encoded space ("+"), encoded again ("%2B").
+			dst = appendPercentEnds(dst, s, p, []byte{'+'})
+		}
 	case '\\':
 		dst = appendEscapeEnds(dst, s, p, r, b)
 	case '&':
