@@ -243,9 +243,7 @@ func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
 	rd := newRedactor(req)
 	rd.add(urlSecrets(p.tokenURL)...)
 	rd.keepHost(p.hostPort, p.host)
-	// A configured secret is hidden wherever it appears, the token URL's
-	// path included; its host and port stay as they are.
-	p.display = rd.scrub(p.display)
+	p.rd = rd
 
 	styles := []AuthStyle{p.style}
 	probing := false
@@ -374,7 +372,7 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return nil, cancelled(p.display, err)
+			return nil, cancelled(p.shownURL(), err)
 		}
 		start := time.Now()
 		status, header, data, err := c.roundTrip(ctx, p, style, body, contentType)
@@ -387,20 +385,20 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 		)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return nil, cancelled(p.display, ctx.Err())
+			return nil, cancelled(p.shownURL(), ctx.Err())
 		case errors.Is(err, ErrBodyTooLarge):
-			result = &Error{TokenURL: p.display, StatusCode: status,
+			result = &Error{TokenURL: p.shownURL(), StatusCode: status,
 				Reason: fmt.Sprintf("the response exceeded the 1 MiB limit (%d bytes) and was not read further", MaxResponseBytes), cause: ErrBodyTooLarge}
 		case err != nil:
 			result = c.networkError(p, err, attempt, rd)
 			retry = (!singleUse || isDialError(err)) && !isPermanentTransportError(err)
 		case status >= 300 && status < 400:
-			result = &Error{TokenURL: p.display, StatusCode: status, Reason: redirectReason(p, status, header.Get("Location"), rd)}
+			result = &Error{TokenURL: p.shownURL(), StatusCode: status, Reason: redirectReason(p, status, header.Get("Location"), rd)}
 		default:
 			var e *Error
 			tok, e = parseTokenResponse(status, header.Get("Content-Type"), data, timeNow(), rd)
 			if e != nil {
-				e.TokenURL = p.display
+				e.TokenURL = p.shownURL()
 				result = e
 				if retryableStatus(status) {
 					retry = !singleUse || status == http.StatusTooManyRequests
@@ -425,7 +423,7 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 		}
 		c.log(ctx, "token request retry", p, rd, map[string]any{"attempt": attempt, "wait_ms": wait.Milliseconds()})
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, cancelled(p.display, err)
+			return nil, cancelled(p.shownURL(), err)
 		}
 	}
 }
@@ -473,7 +471,7 @@ func (c *Client) networkError(p *prepared, err error, attempt int, rd *redactor)
 	// The message is composed around the scrubbed network text, so that
 	// the endpoint and the attempt count are never scrubbed.
 	return &scrubbedError{
-		msg: fmt.Sprintf("oauthclient: token request to %q failed after %d attempt(s): %s", p.display, attempt, rd.serverText(what, maxNetworkText)),
+		msg: fmt.Sprintf("oauthclient: token request to %q failed after %d attempt(s): %s", p.shownURL(), attempt, rd.serverText(what, maxNetworkText)),
 		err: err,
 	}
 }
@@ -500,7 +498,7 @@ func (c *Client) log(ctx context.Context, msg string, p *prepared, rd *redactor,
 		return
 	}
 	fields := map[string]any{
-		"token_url":  p.display, // scrubbed by exchange
+		"token_url":  p.shownURL(),
 		"grant_type": rd.scrub(p.grant),
 	}
 	for k, v := range extra {

@@ -157,15 +157,28 @@ func ValidateTokenURL(rawURL string, allowInsecureHTTP bool) error {
 type prepared struct {
 	req      *Request
 	tokenURL string
-	// display is tokenURL as messages and logs show it (see RedactURL).
+	// display is tokenURL as RedactURL shows it; see shownURL.
 	display  string
-	host     string // for the http/loopback rule
-	hostPort string // the URL's host and port, shown as they are
+	shown    bool      // display is scrubbed
+	rd       *redactor // set by Client.exchange
+	host     string    // for the http/loopback rule
+	hostPort string    // the URL's host and port, shown as they are
 	scheme   string
 	grant    string
 	style    AuthStyle // after defaults; AuthAuto still possible
 	encoding Encoding
 	scope    string
+}
+
+// shownURL is the token URL as errors and logs show it: RedactURL's form,
+// scrubbed of the request's secrets wherever they appear (a path can hold
+// one) but for its host and port. It is computed on first use: a request
+// that succeeds without logging never needs it.
+func (p *prepared) shownURL() string {
+	if !p.shown {
+		p.display, p.shown = p.rd.scrub(p.display), true
+	}
+	return p.display
 }
 
 func (r *Request) prepare() (*prepared, error) {

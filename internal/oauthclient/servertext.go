@@ -132,10 +132,11 @@ func escapeSequence(s string) int {
 
 // errorCode keeps the characters RFC 6749 §5.2 allows in an "error" value
 // (%x20-21 / %x23-5B / %x5D-7E) and replaces the others with "?", so a code
-// never holds a quote, a backslash, a control or a format character.
+// never holds a quote, a backslash, a control or a format character. The
+// ellipsis of capText's note is kept.
 func errorCode(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r >= 0x20 && r <= 0x7e && r != '"' && r != '\\' {
+		if r >= 0x20 && r <= 0x7e && r != '"' && r != '\\' || r == '…' {
 			return r
 		}
 		return '?'
