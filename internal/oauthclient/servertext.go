@@ -136,7 +136,7 @@ func escapeSequence(s string) int {
 // ellipsis of capText's note is kept.
 func errorCode(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r >= 0x20 && r <= 0x7e && r != '"' && r != '\\' || r == '…' {
+		if (r >= 0x20 && r <= 0x7e && r != '"' && r != '\\') || r == '…' {
 			return r
 		}
 		return '?'
