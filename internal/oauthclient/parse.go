@@ -113,14 +113,19 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 	// RFC 6749 §5.2. A 200 carrying "error" is an error too: some servers
 	// answer every request with 200.
 	if v, ok := fields["error"]; ok && v != nil && v != "" {
-		code, isString := v.(string)
-		if !isString {
+		// A code that is not a string, or that cleaning leaves empty
+		// (only spaces or control characters), is no RFC 6749 error code.
+		code := ""
+		if s, isString := v.(string); isString {
+			code = errorCode(rd.serverText(s, maxServerText))
+		}
+		if code == "" {
 			return fail(fmt.Sprintf("the token endpoint answered with status %d and an error that is not an RFC 6749 error code", status), true)
 		}
 		rd.addAnswer(fields)
 		return nil, &Error{
 			StatusCode:  status,
-			Code:        errorCode(rd.serverText(code, maxServerText)),
+			Code:        code,
 			Description: rd.serverText(scalarString(fields["error_description"]), maxServerText),
 			URI:         rd.serverText(scalarString(fields["error_uri"]), maxServerText),
 		}

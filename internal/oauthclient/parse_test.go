@@ -64,6 +64,8 @@ func TestParseTokenResponse(t *testing.T) {
 			want{err: "invalid_scope: nope", code: "invalid_scope"}},
 		{"non-standard error object", 400, "application/json", `{"error":{"message":"bad"}}`,
 			want{err: `status 400 and an error that is not an RFC 6749 error code: {"error.message":"bad"}`}},
+		{"blank error code", 400, "application/json", "{\"error\":\" \\r\\n\\u202e\"}",
+			want{err: `status 400 and an error that is not an RFC 6749 error code: {"error":""}`}},
 		{"missing access_token", 200, "application/json", `{"token_type":"bearer","expires_in":3600}`,
 			want{err: "answered with status 200 but the response has no access_token"}},
 		{"empty access_token", 200, "application/json", `{"access_token":""}`,
