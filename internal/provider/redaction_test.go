@@ -36,10 +36,10 @@ func echoedForms() map[string]string {
 	s := redactionSecret
 	var php, dotnet, hexRefs, decRefs strings.Builder
 	for _, r := range s {
-		switch {
-		case r == '/':
+		switch r {
+		case '/':
 			php.WriteString(`\/`)
-		case r == '"':
+		case '"':
 			php.WriteString(`\"`)
 		default:
 			php.WriteRune(r)
