@@ -97,7 +97,12 @@ func TestExchange_autoBothFail(t *testing.T) {
 	if err == nil {
 		t.Fatal("Exchange succeeded, want an error")
 	}
-	for _, want := range []string{"refused both client authentication styles", "basic not accepted", "status 401", "unknown client", "status 400"} {
+	// The HTTP Basic refusal is the cause, and comes first; the body
+	// attempt is mentioned after it.
+	if want := "(status 401): invalid_client: basic not accepted (with HTTP Basic"; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %q, want the Basic refusal first: %q", err, want)
+	}
+	for _, want := range []string{"also tried the secret in the request body, client_secret_post", "status 400, invalid_client: unknown client"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %q, want it to contain %q", err, want)
 		}
@@ -107,8 +112,8 @@ func TestExchange_autoBothFail(t *testing.T) {
 		t.Fatalf("err is %T, want *AuthFallbackError", err)
 	}
 	var oe *Error
-	if !errors.As(err, &oe) || oe.StatusCode != http.StatusBadRequest || oe.Description != "unknown client" {
-		t.Errorf("errors.As(*Error) = %+v, want the post failure", oe)
+	if !errors.As(err, &oe) || oe.StatusCode != http.StatusUnauthorized || oe.Description != "basic not accepted" {
+		t.Errorf("errors.As(*Error) = %+v, want the Basic failure", oe)
 	}
 	if got := n.Load(); got != 2 {
 		t.Errorf("server saw %d requests, want 2", got)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,10 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// DefaultMaxRetries is the number of retries after the first attempt.
 	DefaultMaxRetries = 3
+	// MaxRetriesLimit is the most retries Options.MaxRetries may ask for.
+	// With the backoff capped at 5 seconds, 10 retries wait under a minute
+	// in all; more would keep a plan waiting on an endpoint that is down.
+	MaxRetriesLimit = 10
 	// DefaultExpiryBuffer is how long a cached token must still be valid to
 	// be returned (RFC 6749 §5.1 expires_in, counted from the answer).
 	DefaultExpiryBuffer = 5 * time.Minute
@@ -38,7 +43,8 @@ type Options struct {
 	// Timeout bounds each HTTP attempt. Zero means DefaultTimeout.
 	Timeout time.Duration
 	// MaxRetries bounds retries after the first attempt on network errors,
-	// 429 and 5xx. Zero means DefaultMaxRetries; negative means none.
+	// 429 and 5xx. Zero means DefaultMaxRetries; negative means none; more
+	// than MaxRetriesLimit is an error from New.
 	MaxRetries int
 	// ExpiryBuffer is how long a cached token must still be valid to be
 	// returned. Zero means DefaultExpiryBuffer; negative means no buffer.
@@ -85,8 +91,12 @@ type Client struct {
 // New returns a Client for opts. The HTTP transport is built once here: a
 // clone of http.DefaultTransport with the proxy from the environment, the
 // extra CA certificates and the client certificates (RFC 8705 §2 mutual TLS).
-// It fails when CACertPEM holds no certificate.
+// It fails when CACertPEM holds no certificate or MaxRetries exceeds
+// MaxRetriesLimit.
 func New(opts Options) (*Client, error) {
+	if opts.MaxRetries > MaxRetriesLimit {
+		return nil, fmt.Errorf("oauthclient: max retries %d exceeds the limit of %d", opts.MaxRetries, MaxRetriesLimit)
+	}
 	hc, err := newHTTPClient(opts)
 	if err != nil {
 		return nil, err
@@ -95,7 +105,7 @@ func New(opts Options) (*Client, error) {
 		opts:          opts,
 		hc:            hc,
 		timeout:       opts.Timeout,
-		attempts:      1 + opts.MaxRetries,
+		attempts:      1 + opts.MaxRetries, // at most 1 + MaxRetriesLimit: checked above
 		backoffBase:   defaultBackoffBase,
 		backoffMax:    defaultBackoffMax,
 		retryAfterMax: defaultRetryAfterMax,
@@ -232,6 +242,8 @@ func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
 	}
 	rd := newRedactor(req)
 	rd.add(urlSecrets(p.tokenURL)...)
+	rd.keepHost(p.hostPort, p.host)
+	p.rd = rd
 
 	styles := []AuthStyle{p.style}
 	probing := false
@@ -301,21 +313,47 @@ func isClientAuthFailure(err error) bool {
 }
 
 // AuthFallbackError is returned when AuthAuto tried HTTP Basic and then the
-// request body (RFC 6749 §2.3.1) and the server refused both.
+// request body (RFC 6749 §2.3.1) and the server refused both. The first
+// refusal is the cause: it answered the client's credentials as configured,
+// while the second often only complains about the fallback itself
+// ("client_secret_post was requested"). A wrong secret has then been
+// presented twice, which counts twice toward a server's lockout threshold;
+// an explicit AuthBasic or AuthPost presents it once.
 type AuthFallbackError struct {
-	// Basic and Post are the failures of each style.
+	// Basic and Post are the failures of each style, in the order tried.
 	Basic, Post error
 }
 
-// Error names both refusals, without secrets.
+// Error reports the HTTP Basic refusal and says that the body was also
+// tried, without secrets.
 func (e *AuthFallbackError) Error() string {
-	return "oauthclient: the token endpoint refused both client authentication styles; with HTTP Basic (client_secret_basic): " +
-		strings.TrimPrefix(e.Basic.Error(), "oauthclient: ") + "; with the secret in the body (client_secret_post): " +
-		strings.TrimPrefix(e.Post.Error(), "oauthclient: ")
+	return e.Basic.Error() + " (with HTTP Basic client authentication, client_secret_basic; auto then also tried " +
+		"the secret in the request body, client_secret_post, and was refused too: " + briefRefusal(e.Post) + ")"
 }
 
-// Unwrap returns both failures, the final one first.
-func (e *AuthFallbackError) Unwrap() []error { return []error{e.Post, e.Basic} }
+// Unwrap returns both failures, the cause (HTTP Basic) first, so that
+// errors.As finds it.
+func (e *AuthFallbackError) Unwrap() []error { return []error{e.Basic, e.Post} }
+
+// briefRefusal is the second refusal of an AuthFallbackError, without the
+// endpoint the first already names.
+func briefRefusal(err error) string {
+	var oe *Error
+	if errors.As(err, &oe) {
+		s := fmt.Sprintf("status %d", oe.StatusCode)
+		switch {
+		case oe.Code != "":
+			s += ", " + oe.Code
+			if oe.Description != "" {
+				s += ": " + oe.Description
+			}
+		case oe.Reason != "":
+			s += ", " + oe.Reason
+		}
+		return s
+	}
+	return strings.TrimPrefix(err.Error(), "oauthclient: ")
+}
 
 // send performs the request with one client authentication style, retrying
 // network errors, 429 and 5xx with backoff.
@@ -334,7 +372,7 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return nil, cancelled(p.display, err)
+			return nil, cancelled(p.shownURL(), err)
 		}
 		start := time.Now()
 		status, header, data, err := c.roundTrip(ctx, p, style, body, contentType)
@@ -347,21 +385,21 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 		)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return nil, cancelled(p.display, ctx.Err())
+			return nil, cancelled(p.shownURL(), ctx.Err())
 		case errors.Is(err, ErrBodyTooLarge):
-			result = rd.scrubError(&Error{TokenURL: p.display, StatusCode: status,
-				Reason: fmt.Sprintf("the response exceeded the 1 MiB limit (%d bytes) and was not read further", MaxResponseBytes), cause: ErrBodyTooLarge})
+			result = &Error{TokenURL: p.shownURL(), StatusCode: status,
+				Reason: fmt.Sprintf("the response exceeded the 1 MiB limit (%d bytes) and was not read further", MaxResponseBytes), cause: ErrBodyTooLarge}
 		case err != nil:
 			result = c.networkError(p, err, attempt, rd)
-			retry = !singleUse || isDialError(err)
+			retry = (!singleUse || isDialError(err)) && !isPermanentTransportError(err)
 		case status >= 300 && status < 400:
-			result = rd.scrubError(&Error{TokenURL: p.display, StatusCode: status, Reason: redirectReason(p.tokenURL, status, header.Get("Location"))})
+			result = &Error{TokenURL: p.shownURL(), StatusCode: status, Reason: redirectReason(p, status, header.Get("Location"), rd)}
 		default:
 			var e *Error
 			tok, e = parseTokenResponse(status, header.Get("Content-Type"), data, timeNow(), rd)
 			if e != nil {
-				e.TokenURL = p.display
-				result = rd.scrubError(e)
+				e.TokenURL = p.shownURL()
+				result = e
 				if retryableStatus(status) {
 					retry = !singleUse || status == http.StatusTooManyRequests
 					retryAfter, hasRA = parseRetryAfter(header.Get("Retry-After"), timeNow())
@@ -385,7 +423,7 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 		}
 		c.log(ctx, "token request retry", p, rd, map[string]any{"attempt": attempt, "wait_ms": wait.Milliseconds()})
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, cancelled(p.display, err)
+			return nil, cancelled(p.shownURL(), err)
 		}
 	}
 }
@@ -430,18 +468,29 @@ func (c *Client) networkError(p *prepared, err error, attempt int, rd *redactor)
 	if errors.Is(err, context.DeadlineExceeded) {
 		what = fmt.Sprintf("no answer within the %s timeout", c.timeout)
 	}
-	return rd.wrap(fmt.Sprintf("oauthclient: token request to %q failed after %d attempt(s): %s", p.display, attempt, what), err)
+	// The message is composed around the scrubbed network text, so that
+	// the endpoint and the attempt count are never scrubbed.
+	return &scrubbedError{
+		msg: fmt.Sprintf("oauthclient: token request to %q failed after %d attempt(s): %s", p.shownURL(), attempt, rd.serverText(what, maxNetworkText)),
+		err: err,
+	}
 }
 
-// redirectReason names only the target host of a refused redirect.
-func redirectReason(tokenURL string, status int, location string) string {
+// redirectReason names only the target host of a refused redirect: as it
+// is when it is the token URL's own host, else cleaned and scrubbed like
+// any server text (a Location header can echo anything).
+func redirectReason(p *prepared, status int, location string, rd *redactor) string {
 	host := ""
-	if base, err := url.Parse(tokenURL); err == nil {
+	if base, err := url.Parse(p.tokenURL); err == nil {
 		if u, err := base.Parse(location); err == nil {
 			host = u.Host
 		}
 	}
-	return fmt.Sprintf("the token endpoint answered with a redirect (status %d) to host %q; a token request carries credentials and is never redirected, so set the token url to the final address", status, host)
+	shown := strconv.Quote(host)
+	if host != p.hostPort && host != p.host {
+		shown = rd.quoteServerText(host, maxServerText)
+	}
+	return fmt.Sprintf("the token endpoint answered with a redirect (status %d) to host %s; a token request carries credentials and is never redirected, so set the token url to the final address", status, shown)
 }
 
 func (c *Client) log(ctx context.Context, msg string, p *prepared, rd *redactor, extra map[string]any) {
@@ -449,7 +498,7 @@ func (c *Client) log(ctx context.Context, msg string, p *prepared, rd *redactor,
 		return
 	}
 	fields := map[string]any{
-		"token_url":  rd.scrub(p.display),
+		"token_url":  p.shownURL(),
 		"grant_type": rd.scrub(p.grant),
 	}
 	for k, v := range extra {
@@ -470,7 +519,9 @@ func (c *Client) logAttempt(ctx context.Context, p *prepared, style AuthStyle, r
 		"duration_ms": d.Milliseconds(),
 	}
 	if err != nil {
-		extra["error"] = rd.scrub(err.Error())
+		// Built from scrubbed parts: scrubbing the whole again could
+		// mangle the endpoint's port or the attempt count.
+		extra["error"] = err.Error()
 	}
 	c.log(ctx, "token request", p, rd, extra)
 }

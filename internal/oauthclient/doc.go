@@ -15,17 +15,33 @@
 // Every error and log field is scrubbed of the secrets the request carried
 // (client secret, password, refresh token, authorization code, code verifier)
 // and of the tokens an answer carried, even when the server echoes them back
-// in its body, its error_description or a Location header, and also in their
-// form-encoded, path-escaped, JSON-escaped and HTTP Basic (base64) forms. Any
-// non-empty secret is scrubbed, however short; a very short secret therefore
-// makes messages harder to read, which is preferred to leaking it.
+// in its body, its error_description or a Location header, and in any
+// encoding a server or gateway may apply: percent-encoded in either case or
+// twice, JSON, JavaScript or Go escaped, as HTML character references, and
+// base64 (alone, inside a longer base64 text, and as HTTP Basic
+// credentials). Any non-empty secret is scrubbed, however short; a very
+// short secret therefore makes server text harder to read, which is
+// preferred to leaking it. The token endpoint's host and port, status codes
+// and attempt counts are never scrubbed. The token URL is shown through
+// RedactURL: user information is hidden, and so are query values that can
+// be secret (a parameter named like a credential, or a value of 16 bytes or
+// more).
+//
+// An error never quotes a server's body as sent. An RFC 6749 §5.2 answer
+// gives its error, error_description and error_uri; another JSON or form
+// answer is re-encoded with only a short list of explanatory fields; a text
+// body is quoted as an excerpt. Every piece of server text is stripped of
+// terminal escapes, control characters and Unicode format (bidirectional)
+// characters, and cut to a few hundred bytes.
 //
 // # Transport
 //
 // Each attempt has its own timeout. Network errors, 429 and 5xx answers are
-// retried a bounded number of times with exponential backoff and jitter,
+// retried at most MaxRetriesLimit times with exponential backoff and jitter,
 // honouring Retry-After (RFC 9110 §10.2.3) up to 30 seconds and never past
-// the context's deadline; 4xx credential errors are never retried. A token
+// the context's deadline; 4xx credential errors and failures another attempt
+// cannot mend (a certificate that does not verify, a refused TLS handshake)
+// are never retried. A token
 // request is never redirected: it carries credentials, and a redirected POST
 // may turn into a GET without its body. Plain http is accepted only for
 // loopback hosts unless the Client allows it (RFC 6749 §3.2 requires TLS).

@@ -4,15 +4,18 @@ import "fmt"
 
 // Error is a token endpoint's refusal: an RFC 6749 §5.2 error response, or
 // an answer that is not a token response at all. Every field is scrubbed of
-// the secrets the request carried.
+// the secrets the request carried and of the tokens the answer carried; the
+// server-supplied ones (Code, Description, URI, and what Reason quotes) are
+// also stripped of control and format characters and cut to a few hundred
+// bytes, so they are safe to print.
 type Error struct {
 	// TokenURL is the endpoint that answered, as RedactURL shows it: without
-	// user information or query values.
+	// user information or query values that can be secret.
 	TokenURL string
 	// StatusCode is the HTTP status; 0 when no answer arrived.
 	StatusCode int
 	// Code, Description and URI are RFC 6749 §5.2 error, error_description
-	// and error_uri.
+	// and error_uri. Code keeps only the characters §5.2 allows.
 	Code        string
 	Description string
 	URI         string

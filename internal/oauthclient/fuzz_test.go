@@ -2,9 +2,16 @@ package oauthclient
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+)
+
+// The secret the parse fuzz target redacts: every probe encoding changes it.
+const (
+	fuzzClientID = "client:id/+"
+	fuzzSecret   = `Zm9v/YmFy+=~%&<>"\é雪😀`
 )
 
 func FuzzParseTokenResponse(f *testing.F) {
@@ -17,11 +24,19 @@ func FuzzParseTokenResponse(f *testing.F) {
 	f.Add(400, "application/json", []byte(`{"error":"invalid_client","error_description":"bad secret-value"}`))
 	f.Add(200, "application/json", []byte(`{"error":{"code":1}}`))
 	f.Add(200, "text/html", []byte(`<html><body>login</body></html>`))
-	f.Add(502, "", []byte(`Bad Gateway secret-value`))
+	f.Add(502, "", []byte(`Bad Gateway `+fuzzSecret))
 	f.Add(200, "application/json; charset=\"", []byte("\xef\xbb\xbf{\"access_token\":\"\xff\"}"))
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	// The secret holds characters every encoding changes; a body that
+	// echoes it in a probe encoding must not leak it.
+	for _, form := range probeForms(fuzzClientID, fuzzSecret) {
+		f.Add(400, "application/json", []byte(`{"error":"invalid_client","error_description":`+jsonValue(form)+`}`))
+		f.Add(500, "application/json", []byte(`{"input":{"client_secret":`+jsonValue(form)+`},"message":`+jsonValue(form)+`}`))
+		f.Add(502, "text/plain", []byte("upstream said "+form))
+	}
+	forms := probeForms(fuzzClientID, fuzzSecret)
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
-		rd := newRedactor(&Request{ClientSecret: "secret-value"})
+		rd := newRedactor(&Request{ClientID: fuzzClientID, ClientSecret: fuzzSecret})
 		tok, e := parseTokenResponse(status, contentType, body, now, rd)
 		if (tok == nil) == (e == nil) {
 			t.Fatalf("parse returned token %v and error %v; want exactly one", tok, e)
@@ -38,9 +53,12 @@ func FuzzParseTokenResponse(f *testing.F) {
 			}
 			return
 		}
-		msg := rd.scrubError(e).Error()
-		if strings.Contains(msg, "secret-value") {
-			t.Fatalf("error leaks the secret: %s", msg)
+		msg := e.Error()
+		if found := leaks(msg, forms); len(found) > 0 {
+			t.Fatalf("error leaks the secret as %q: %s", found, msg)
+		}
+		if !isCleanText(msg) {
+			t.Fatalf("error holds control or format characters: %q", msg)
 		}
 		if e.Code == "" && e.Reason == "" {
 			t.Fatalf("error without code or reason: %+v", e)
@@ -61,6 +79,74 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 		if !ok && d != 0 {
 			t.Fatalf("parseRetryAfter(%q) = %v, false; want 0 when not ok", s, d)
+		}
+	})
+}
+
+// FuzzRedaction draws a secret from probeSecretAlphabet, echoes it in every
+// probe encoding between fuzzed text, in every shape an answer can take,
+// and fails when any probe encoding of the secret survives in the error.
+func FuzzRedaction(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint8(0), "client ", " | ")
+	f.Add([]byte{9, 9, 9, 9}, uint8(1), "", "")
+	f.Add([]byte{4, 5, 4, 5, 4}, uint8(2), "\x1b[31m", "%")
+	f.Add([]byte{12, 11, 10, 0}, uint8(3), "&#", "\\u")
+	f.Add([]byte{1, 1, 1, 1, 1, 1}, uint8(4), "+", "=")
+	f.Add([]byte{2, 0, 3, 0, 8}, uint8(5), "access_token=", "\u202e")
+	f.Fuzz(func(t *testing.T, seed []byte, shape uint8, prefix, sep string) {
+		if len(seed) < 4 || len(seed) > 64 {
+			return // a secret of 4 to 64 characters
+		}
+		var b strings.Builder
+		for _, c := range seed {
+			b.WriteRune(probeSecretAlphabet[int(c)%len(probeSecretAlphabet)])
+		}
+		secret := b.String()
+		const id = "fuzz:client"
+		forms := probeForms(id, secret)
+		parts := []string{prefix}
+		for _, e := range probeEncodings {
+			parts = append(parts, forms[e.name])
+		}
+		echo := strings.Join(parts, sep)
+
+		var (
+			status      = 400
+			contentType = "application/json"
+			body        string
+		)
+		switch shape % 7 {
+		case 0:
+			body = `{"error":"invalid_client","error_description":` + jsonValue(echo) + `,"error_uri":` + jsonValue("https://idp.example/e?"+echo) + `}`
+		case 1:
+			status, body = 500, `{"input":{"client_secret":`+jsonValue(echo)+`},"message":`+jsonValue(echo)+`,"detail":`+jsonValue(sep)+`}`
+		case 2:
+			body = `{"error":{"message":` + jsonValue(echo) + `,"status":` + jsonValue(prefix) + `}}`
+		case 3:
+			status, contentType, body = 502, "text/plain", echo
+		case 4:
+			contentType, body = "application/x-www-form-urlencoded", "error="+url.QueryEscape(echo)+"&error_description="+url.QueryEscape(echo)
+		case 5:
+			status, body = 200, `{"access_token":"a","expires_in":`+jsonValue(echo)+`}`
+		case 6:
+			// The error code itself echoes the secret.
+			body = `{"error":` + jsonValue(echo) + `}`
+		}
+		rd := newRedactor(&Request{ClientID: id, ClientSecret: secret})
+		_, e := parseTokenResponse(status, contentType, []byte(body), time.Unix(0, 0), rd)
+		if e == nil {
+			t.Fatalf("parse of %q succeeded, want an error", body)
+		}
+		e.TokenURL = "https://idp.example/token"
+		msg := e.Error()
+		if found := leaks(msg, forms); len(found) > 0 {
+			t.Fatalf("secret %q leaks as %q: %s", secret, found, msg)
+		}
+		// The same text in a redirect's Location header.
+		p := &prepared{tokenURL: "https://idp.example/token", host: "idp.example", hostPort: "idp.example"}
+		reason := redirectReason(p, 302, "https://"+url.PathEscape(echo)+".example/", rd)
+		if found := leaks(reason, forms); len(found) > 0 {
+			t.Fatalf("secret %q leaks as %q from a redirect: %s", secret, found, reason)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package oauthclient
 import (
 	"context"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -98,3 +99,7 @@ func defaultTransport(t testing.TB) *http.Transport {
 	}
 	return dt
 }
+
+// discardLog is a server error log that drops everything, for servers that
+// refuse handshakes on purpose.
+func discardLog() *log.Logger { return log.New(io.Discard, "", 0) }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ErrBodyTooLarge is wrapped by the error returned when a token endpoint
@@ -21,9 +20,6 @@ var ErrBodyTooLarge = errors.New("oauthclient: token response exceeded 1 MiB")
 // maxExpiresIn caps the lifetime used to compute Token.Expiry (100 years),
 // so that absurd values cannot overflow time.Duration.
 const maxExpiresIn = 100 * 365 * 24 * 60 * 60
-
-// snippetBytes bounds how much of an unexpected body an error quotes.
-const snippetBytes = 200
 
 // bodyKind is what a response body turned out to be.
 type bodyKind int
@@ -38,8 +34,9 @@ const (
 
 // parseTokenResponse turns a token endpoint answer into a Token (RFC 6749
 // §5.1) or an *Error (§5.2, or a plain reason when the answer is not a
-// token response at all). rd, when not nil, learns the tokens the answer
-// carried and scrubs quoted excerpts; the caller scrubs the *Error fields.
+// token response at all). rd learns the tokens the answer carried; every
+// server-supplied part of the *Error is cleaned, capped and scrubbed by it
+// (see serverText), so the caller only adds the token URL.
 func parseTokenResponse(status int, contentType string, body []byte, now time.Time, rd *redactor) (*Token, *Error) {
 	mt := contentType
 	if i := strings.IndexByte(mt, ';'); i >= 0 {
@@ -74,16 +71,26 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 			}
 		}
 	}
-	fail := func(reason string, quote bool) (*Token, *Error) {
+	// fail builds the error for an answer that is not a token. With show,
+	// it says what the answer held, never by quoting the server's bytes
+	// (see describeFields, serverText).
+	fail := func(reason string, show bool) (*Token, *Error) {
 		rd.addAnswer(fields)
-		if quote && len(trimmed) > 0 {
-			// A body that did not parse may still carry tokens (a JSON
-			// object with trailing text, a truncated answer): find them
-			// by name before quoting it.
-			if fields == nil {
-				rd.addLoose(string(trimmed))
+		if show && len(trimmed) > 0 {
+			// Tokens may sit where parsing did not reach them (a JSON
+			// object with trailing text, a truncated answer, a nested
+			// object): find them by name.
+			rd.addLoose(string(trimmed))
+			switch {
+			case fields != nil:
+				reason += ": " + rd.describeFields(fields)
+			case trimmed[0] == '{' || trimmed[0] == '[':
+				// JSON that did not parse cannot be re-encoded, and
+				// an excerpt could cut a secret's escaped form.
+				reason += fmt.Sprintf(" (%d bytes, not shown)", len(trimmed))
+			default:
+				reason += ": " + rd.quoteServerText(string(trimmed), maxServerText)
 			}
-			reason += ": " + strconv.Quote(snippet(rd.scrub(string(trimmed))))
 		}
 		return nil, &Error{StatusCode: status, Reason: reason}
 	}
@@ -106,16 +113,21 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 	// RFC 6749 §5.2. A 200 carrying "error" is an error too: some servers
 	// answer every request with 200.
 	if v, ok := fields["error"]; ok && v != nil && v != "" {
-		code, isString := v.(string)
-		if !isString {
+		// A code that is not a string, or that cleaning leaves empty
+		// (only spaces or control characters), is no RFC 6749 error code.
+		code := ""
+		if s, isString := v.(string); isString {
+			code = errorCode(rd.serverText(s, maxServerText))
+		}
+		if code == "" {
 			return fail(fmt.Sprintf("the token endpoint answered with status %d and an error that is not an RFC 6749 error code", status), true)
 		}
 		rd.addAnswer(fields)
 		return nil, &Error{
 			StatusCode:  status,
 			Code:        code,
-			Description: fieldString(fields["error_description"]),
-			URI:         fieldString(fields["error_uri"]),
+			Description: rd.serverText(scalarString(fields["error_description"]), maxServerText),
+			URI:         rd.serverText(scalarString(fields["error_uri"]), maxServerText),
 		}
 	}
 	if status < 200 || status > 299 {
@@ -125,7 +137,7 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 	tok := &Token{Raw: fields}
 	at, ok := fields["access_token"]
 	if !ok || at == nil || at == "" {
-		return fail(fmt.Sprintf("the token endpoint answered with status %d but the response has no access_token", status), false)
+		return fail(fmt.Sprintf("the token endpoint answered with status %d but the response has no access_token", status), true)
 	}
 	if tok.AccessToken, ok = at.(string); !ok {
 		return fail(fmt.Sprintf("the token endpoint answered with status %d but access_token is not a string", status), false)
@@ -146,7 +158,8 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 	if v, ok := fields["expires_in"]; ok && v != nil && v != "" {
 		secs, err := parseExpiresIn(v)
 		if err != nil {
-			return fail(fmt.Sprintf("the token endpoint answered with status %d but %v", status, err), false)
+			rd.addAnswer(fields)
+			return fail(fmt.Sprintf("the token endpoint answered with status %d but %v", status, err(rd)), false)
 		}
 		// RFC 6749 §5.1: the lifetime in seconds. Zero is treated as
 		// unknown, as several servers send it to mean "no expiry".
@@ -159,8 +172,9 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 }
 
 // parseExpiresIn accepts a JSON number, a numeric string, or a float with no
-// fraction worth keeping ("3600", 3600, 3600.0).
-func parseExpiresIn(v any) (int64, error) {
+// fraction worth keeping ("3600", 3600, 3600.0). Its error is a function of
+// the redactor, which quotes the server's value cleaned and scrubbed.
+func parseExpiresIn(v any) (int64, func(*redactor) string) {
 	var s string
 	switch x := v.(type) {
 	case json.Number:
@@ -170,25 +184,40 @@ func parseExpiresIn(v any) (int64, error) {
 	case float64:
 		s = strconv.FormatFloat(x, 'f', -1, 64)
 	default:
-		return 0, fmt.Errorf("expires_in is not a number (%T)", v)
+		return 0, func(*redactor) string { return fmt.Sprintf("expires_in is not a number (%T)", v) }
 	}
+	quoted := func(rd *redactor) string { return rd.quoteServerText(s, 40) }
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n < 0 {
-			return 0, fmt.Errorf("expires_in %q is negative", s)
+			return 0, func(rd *redactor) string { return "expires_in " + quoted(rd) + " is negative" }
 		}
 		return n, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("expires_in %q is not a number of seconds", snippet(s))
+		return 0, func(rd *redactor) string { return "expires_in " + quoted(rd) + " is not a number of seconds" }
 	}
 	if f < 0 {
-		return 0, fmt.Errorf("expires_in %q is negative", s)
+		return 0, func(rd *redactor) string { return "expires_in " + quoted(rd) + " is negative" }
 	}
 	if f >= math.MaxInt64 {
 		return math.MaxInt64, nil
 	}
 	return int64(f), nil
+}
+
+// scalarString is a string, number or boolean field as text, and "" for
+// anything else: an object or array in error_description is not shown.
+func scalarString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return string(x)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return ""
 }
 
 func fieldString(v any) string {
@@ -206,16 +235,4 @@ func fieldString(v any) string {
 		}
 		return string(b)
 	}
-}
-
-// snippet cuts s to snippetBytes on a rune boundary.
-func snippet(s string) string {
-	if len(s) <= snippetBytes {
-		return s
-	}
-	cut := snippetBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -63,7 +63,9 @@ func TestParseTokenResponse(t *testing.T) {
 		{"form error", 400, "application/x-www-form-urlencoded", `error=invalid_scope&error_description=nope`,
 			want{err: "invalid_scope: nope", code: "invalid_scope"}},
 		{"non-standard error object", 400, "application/json", `{"error":{"message":"bad"}}`,
-			want{err: `status 400 and an error that is not an RFC 6749 error code: "{\"error\":{\"message\":\"bad\"}}"`}},
+			want{err: `status 400 and an error that is not an RFC 6749 error code: {"error.message":"bad"}`}},
+		{"blank error code", 400, "application/json", "{\"error\":\" \\r\\n\\u202e\"}",
+			want{err: `status 400 and an error that is not an RFC 6749 error code: {"error":""}`}},
 		{"missing access_token", 200, "application/json", `{"token_type":"bearer","expires_in":3600}`,
 			want{err: "answered with status 200 but the response has no access_token"}},
 		{"empty access_token", 200, "application/json", `{"access_token":""}`,
@@ -80,7 +82,7 @@ func TestParseTokenResponse(t *testing.T) {
 		{"bad json", 200, "application/json", `{"access_token":`, want{err: "status 200 and a body that is not a valid JSON object"}},
 		{"json array", 200, "application/json", `["a"]`, want{err: "not a valid JSON object"}},
 		{"json trailing", 200, "application/json", `{"access_token":"a"}{}`, want{err: "not a valid JSON object"}},
-		{"500 json without error", 500, "application/json", `{"message":"boom"}`, want{err: `status 500 and no OAuth error code: "{\"message\":\"boom\"}"`}},
+		{"500 json without error", 500, "application/json", `{"message":"boom"}`, want{err: `status 500 and no OAuth error code: {"message":"boom"}`}},
 		{"text plain no token", 200, "text/plain", "hello", want{err: "status 200 and a non-JSON body"}},
 	}
 	for _, tt := range tests {

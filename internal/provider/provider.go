@@ -138,10 +138,11 @@ func (p *oauth2Provider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: "How many times a request is retried after a network error, `429` or `5xx` " +
-					"answer; credential errors are never retried. Defaults to `" + strconv.Itoa(defaultMaxRetries) +
+					"answer, from `0` to `" + strconv.Itoa(oauthclient.MaxRetriesLimit) + "`; credential errors and " +
+					"certificate or TLS handshake failures are never retried. Defaults to `" + strconv.Itoa(defaultMaxRetries) +
 					"`, or the `" + envMaxRetries + "` environment variable.",
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.AtLeast(0)},
+				Validators: []validator.Int64{int64validator.Between(0, oauthclient.MaxRetriesLimit)},
 			},
 			"ca_cert_pem": schema.StringAttribute{
 				MarkdownDescription: "Extra PEM-encoded CA certificates trusted besides the system pool, for token " +
@@ -266,10 +267,10 @@ func clientOptions(config providerModel, getenv func(string) string) (oauthclien
 		maxRetries = config.MaxRetries.ValueInt64()
 	} else if v := getenv(envMaxRetries); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > oauthclient.MaxRetriesLimit {
 			diags.AddAttributeError(path.Root("max_retries"), "Invalid OAuth2 Provider Environment Variable",
-				fmt.Sprintf("The %s environment variable must be a whole number of zero or more, got %q. "+
-					"Correct or unset it, or set max_retries in the provider block.", envMaxRetries, v))
+				fmt.Sprintf("The %s environment variable must be a whole number from 0 to %d (it sets max_retries), got %q. "+
+					"Correct or unset it, or set max_retries in the provider block.", envMaxRetries, oauthclient.MaxRetriesLimit, v))
 		}
 		maxRetries = n
 	}

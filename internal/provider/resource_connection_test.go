@@ -957,7 +957,10 @@ func TestValidationErrorDetail(t *testing.T) {
 				Basic: &oauthclient.Error{StatusCode: 401, Code: "invalid_client"},
 				Post:  &oauthclient.Error{StatusCode: 400, Code: "invalid_grant", Description: "bad password"},
 			},
-			want:  []string{`error "invalid_grant": bad password.`, "Check the username and password"},
+			// The first refusal (Basic) is the cause; the second is
+			// mentioned in the error.
+			want: []string{`status 401 and error "invalid_client".`, "Check client_id and the client secret",
+				"auto then also tried the secret in the request body, client_secret_post, and was refused too: status 400, invalid_grant: bad password"},
 			cause: true,
 		},
 		{

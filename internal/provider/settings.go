@@ -110,7 +110,9 @@ var connectionSettings = []settingSpec{
 		name: "client_auth",
 		description: "How the client authenticates to the token endpoint: `basic` sends an HTTP Basic header " +
 			"(`client_secret_basic`), `post` sends the secret in the body (`client_secret_post`), `none` is a " +
-			"public client, and `auto` tries `basic` and falls back to `post`.",
+			"public client, and `auto` tries `basic` and falls back to `post`. With `auto`, a wrong secret is " +
+			"presented twice, which counts twice toward the server's lockout threshold, and the error reports " +
+			"the `basic` refusal: set `basic` or `post` when you know which the server expects.",
 		allowed:      clientAuthStyles,
 		defaultValue: string(oauthclient.AuthAuto),
 	},

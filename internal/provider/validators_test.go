@@ -214,8 +214,10 @@ func TestTokenURLValidator(t *testing.T) {
 		{types.StringValue("https://user:Pw-s3cr3t@login.example.test:bad/token"), "is not a valid URL"},
 		{types.StringValue("ftp://user:Pw-s3cr3t@login.example.test/token"), `has scheme "ftp"`},
 		{types.StringValue("user:Pw-s3cr3t@login.example.test/token"), "only https"},
-		{types.StringValue("login.example.test/token?k=Pw-s3cr3t"), "is not an absolute URL"},
-		{types.StringValue("https://login.example.test/token?k=Pw-s3cr3t#frag"), "must not contain a fragment"},
+		// Query values are hidden when named like a credential (see
+		// oauthclient.RedactURL).
+		{types.StringValue("login.example.test/token?key=Pw-s3cr3t"), "is not an absolute URL"},
+		{types.StringValue("https://login.example.test/token?client_secret=Pw-s3cr3t#frag"), "must not contain a fragment"},
 	} {
 		resp := &validator.StringResponse{}
 		tokenURLValidator{}.ValidateString(context.Background(), validator.StringRequest{
