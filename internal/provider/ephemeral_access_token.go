@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/ephemeralvalidator"
-
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
@@ -143,16 +141,21 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 	}
 }
 
-func (e *accessTokenEphemeralResource) ConfigValidators(context.Context) []ephemeral.ConfigValidator {
-	rules := append(withConnectionID(connectionRules(false)), unsupportedValueValidator{
+// accessTokenValidator holds the rules of oauth2_access_token, built once.
+var accessTokenValidator = settingsValidator{rules: append(withConnectionID(connectionRules(false)),
+	unsupportedValueValidator{
 		attr:  "grant_type",
 		value: string(oauthclient.GrantAuthorizationCode),
 		instead: "An authorization code is single-use and is exchanged by an oauth2_connection resource; use " +
 			"connection_id with that connection's id, or grant_type = \"refresh_token\" with its " +
 			"obtained_refresh_token, instead.",
-	}, connectionIDGrantValidator{})
-	return append(ephemeralRules(rules),
-		ephemeralvalidator.Conflicting(path.MatchRoot("connection_id"), path.MatchRoot("refresh_token")))
+	},
+	connectionIDGrantValidator{},
+	conflictingRule{names: []string{"connection_id", "refresh_token"}},
+)}
+
+func (e *accessTokenEphemeralResource) ConfigValidators(context.Context) []ephemeral.ConfigValidator {
+	return []ephemeral.ConfigValidator{accessTokenValidator}
 }
 
 func (e *accessTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {

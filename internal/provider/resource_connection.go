@@ -310,9 +310,12 @@ const refreshTokenRotationNote = " Validation presents it, and a server that rot
 	"different refresh token is configured; an `oauth2_access_token` with `connection_id` refreshes from the same " +
 	"entry. Without a store, the apply warns and the new refresh token is kept in `obtained_refresh_token`."
 
+// connectionValidator holds the rules of oauth2_connection, built once.
+var connectionValidator = settingsValidator{rules: append(connectionRules(true),
+	writeOnlyConflicts("client_secret", "password", "refresh_token")...)}
+
 func (r *connectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return append(resourceRules(connectionRules(true)),
-		writeOnlyConflicts("client_secret", "password", "refresh_token")...)
+	return []resource.ConfigValidator{connectionValidator}
 }
 
 func (r *connectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
