@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
@@ -394,6 +395,13 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 	// Read never calls the token endpoint: the connection lives only in
 	// state, and a token request on every refresh would be noise at best
 	// and a lockout at worst.
+	//
+	// resp.State starts as the prior state, which stays as it is once the
+	// connection was applied: status is set then. Looking at status in the
+	// raw value spares every refresh a decoding of the whole model.
+	if applied(req.State.Raw) {
+		return
+	}
 	var state connectionResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -415,6 +423,14 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// applied reports whether the state value of a connection has its status
+// set, as every apply leaves it; after import it is null.
+func applied(state tftypes.Value) bool {
+	v, _, err := tftypes.WalkAttributePath(state, tftypes.NewAttributePath().WithAttributeName("status"))
+	status, ok := v.(tftypes.Value)
+	return err == nil && ok && status.IsKnown() && !status.IsNull()
 }
 
 func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
