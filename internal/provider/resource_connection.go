@@ -326,7 +326,10 @@ func (r *connectionResource) Configure(_ context.Context, req resource.Configure
 // ModifyPlan marks the validation outputs unknown when a setting that
 // affects validation changes; otherwise UseStateForUnknown keeps them.
 func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	// A plan equal to the state (every refresh of an unchanged
+	// configuration) changes no validation input; comparing the raw values
+	// spares decoding both models.
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
 		return
 	}
 	var plan, state connectionResourceModel
