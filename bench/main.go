@@ -32,6 +32,7 @@ type config struct {
 	latency     time.Duration
 	parallelism int
 	httpDir     string
+	httpSrc     string
 	out         string
 	skipMicro   bool
 }
@@ -51,7 +52,8 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 3, "repetitions per figure (the median is reported)")
 	flag.DurationVar(&cfg.latency, "latency", 50*time.Millisecond, "latency the token server adds to every token request")
 	flag.IntVar(&cfg.parallelism, "parallelism", 10, "CLI -parallelism and curl loop concurrency")
-	flag.StringVar(&cfg.httpDir, "http-provider-dir", os.Getenv("OAUTH2_BENCH_HTTP_PROVIDER_DIR"), "directory holding terraform-provider-http (v3+); empty skips that column")
+	flag.StringVar(&cfg.httpDir, "http-provider-dir", os.Getenv("OAUTH2_BENCH_HTTP_PROVIDER_DIR"), "directory holding a built terraform-provider-http (v3+)")
+	flag.StringVar(&cfg.httpSrc, "http-provider-src", os.Getenv("OAUTH2_BENCH_HTTP_PROVIDER_SRC"), "source checkout of hashicorp/terraform-provider-http (v3+), built like ours; wins over -http-provider-dir; with neither the http columns are skipped")
 	flag.StringVar(&cfg.out, "out", "bench/results.md", "file the results table is written to")
 	flag.BoolVar(&cfg.skipMicro, "skip-micro", false, "skip the go test -bench micro-benchmarks")
 	flag.Parse()
@@ -65,6 +67,11 @@ func main() {
 	}
 	if cfg.runs < 1 {
 		fatalf("-runs must be at least 1")
+	}
+	if cfg.httpSrc != "" {
+		if cfg.httpSrc, err = filepath.Abs(cfg.httpSrc); err != nil {
+			fatalf("-http-provider-src: %v", err)
+		}
 	}
 	if cfg.tofu, err = filepath.Abs(cfg.tofu); err != nil {
 		fatalf("-tofu: %v", err)
