@@ -38,10 +38,10 @@ resource "oauth2_connection" "bench" {
 
 // httpHCL is the peer: data "http" POSTing the same token request. It has
 // no postcondition on status_code, though without one a refused request
-// goes unnoticed (the data source does not fail on an error status), and no
-// output reading the tokens: with OpenTofu 1.12 either makes the CLI itself
-// spend tens of milliseconds of CPU per instance at N = 500, growing with N,
-// which measures the CLI rather than the provider (bench/profile.md).
+// goes unnoticed (the data source does not fail on an error status): with
+// OpenTofu 1.12 that postcondition makes the CLI itself spend about 50 ms of
+// CPU per instance at N = 500, which measures the CLI rather than the
+// provider (bench/profile.md).
 func (b *bench) httpHCL(n int) string {
 	basic := base64.StdEncoding.EncodeToString([]byte(benchClientID + ":" + benchClientSecret))
 	return fmt.Sprintf(`terraform {
