@@ -108,12 +108,18 @@ func newDriver(b *testing.B, factory func() (tfprotov6.ProviderServer, error), t
 		b.Fatalf("%s is not served", typeName)
 	}
 	d := &driver{ctx: ctx, server: server, typeName: typeName, computed: map[string]bool{}}
-	d.typ, _ = s.ValueType().(tftypes.Object)
+	var ok bool
+	if d.typ, ok = s.ValueType().(tftypes.Object); !ok {
+		b.Fatalf("the %s schema is a %T, not an object", typeName, s.ValueType())
+	}
 	for _, a := range s.Block.Attributes {
 		d.computed[a.Name] = a.Computed
 	}
-	provType := schemas.Provider.ValueType()
-	provConfig := tftypes.NewValue(provType, nullAttributes(provType.(tftypes.Object)))
+	provType, ok := schemas.Provider.ValueType().(tftypes.Object)
+	if !ok {
+		b.Fatalf("the provider schema is a %T, not an object", schemas.Provider.ValueType())
+	}
+	provConfig := tftypes.NewValue(provType, nullAttributes(provType))
 	resp, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: dynamic(b, provType, provConfig)})
 	if err != nil {
 		b.Fatal(err)

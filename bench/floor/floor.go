@@ -48,11 +48,11 @@ func (connection) Metadata(_ context.Context, req resource.MetadataRequest, resp
 }
 
 func (connection) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	var real resource.SchemaResponse
-	oauth2provider.NewConnectionResource().Schema(ctx, resource.SchemaRequest{}, &real)
-	resp.Diagnostics = real.Diagnostics
-	attrs := make(map[string]schema.Attribute, len(real.Schema.Attributes))
-	for name, a := range real.Schema.Attributes {
+	var mirrored resource.SchemaResponse
+	oauth2provider.NewConnectionResource().Schema(ctx, resource.SchemaRequest{}, &mirrored)
+	resp.Diagnostics = mirrored.Diagnostics
+	attrs := make(map[string]schema.Attribute, len(mirrored.Schema.Attributes))
+	for name, a := range mirrored.Schema.Attributes {
 		switch a := a.(type) {
 		case schema.StringAttribute:
 			attrs[name] = schema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}

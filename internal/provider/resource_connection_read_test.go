@@ -14,7 +14,7 @@ import (
 func connectionState(t *testing.T, values map[string]any) tfsdk.State {
 	t.Helper()
 	cfg := connectionConfig(t, values)
-	return tfsdk.State{Raw: cfg.Raw, Schema: cfg.Schema}
+	return tfsdk.State(cfg)
 }
 
 func readConnection(t *testing.T, state tfsdk.State) tftypes.Value {
