@@ -31,7 +31,7 @@ func (r *report) header(ctx context.Context, cfg config, env []string) {
 	if out, err := cmd.Output(); err == nil {
 		version = strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0]
 	}
-	fmt.Fprintf(&r.b, "# oauth2 provider benchmarks\n\n")
+	fmt.Fprintf(&r.b, "# oauth2 provider benchmarks\n\nWritten by `make bench`; bench/profile.md says where the CPU goes and what changed it.\n\n")
 	fmt.Fprintf(&r.b, "- date: %s\n- machine: %s\n- CLI: %s\n- load average (1, 5, 15 min) at the start: %s\n\n",
 		time.Now().UTC().Format(time.RFC3339), machine(), version, loadAverage())
 }
