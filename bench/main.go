@@ -1,15 +1,27 @@
 // Command bench measures what the oauth2 provider costs per run, beside what
 // users do without it: data "http" POSTs to the token URL and a plain curl
-// loop. Every comparison is measured in the same run against the embedded
-// token server (internal/tokenserver) on 127.0.0.1 with added latency; each
-// figure is the median of -runs repetitions. The table goes to stdout and to
-// -out.
+// loop, and beside bench/floor, a provider with oauth2_connection's schema
+// and no logic, which is the floor of any plugin-framework provider with that
+// schema. Every comparison is measured in the same run against
+// cmd/oauth2-token-server, started in its own process on 127.0.0.1 with added
+// latency; each figure is the median of -runs repetitions. Besides wall
+// times it reports the providers' CPU time per instance, which a shared
+// machine's load changes far less. The tables go to stdout and to -out,
+// with the machine's load average at the start and the end.
 //
-//	go run ./bench -tofu .bin/tofu
+//	go run ./bench -tofu .bin/tofu -http-provider-src ../terraform-provider-http
 //
-// Set OAUTH2_BENCH_HTTP_PROVIDER_DIR to a directory holding a
-// terraform-provider-http (v3 or later) built like the provider here
-// (go build -trimpath -ldflags "-s -w") to fill the http provider columns.
+// -http-provider-src (or OAUTH2_BENCH_HTTP_PROVIDER_SRC) names a source
+// checkout of hashicorp/terraform-provider-http (v3 or later), which the
+// bench builds with the flags the provider here is built with
+// (go build -trimpath -ldflags "-s -w"); -http-provider-dir (or
+// OAUTH2_BENCH_HTTP_PROVIDER_DIR) names a directory holding one built so.
+// Without either, the http columns are skipped.
+//
+// The protocol benchmarks in protocol_test.go send one instance's RPCs to
+// the provider server directly, without the CLI, for profiles:
+//
+//	go test ./bench/ -run '^$' -bench Protocol -benchmem -cpuprofile cpu.out
 package main
 
 import (
@@ -32,6 +44,7 @@ type config struct {
 	latency     time.Duration
 	parallelism int
 	httpDir     string
+	httpSrc     string
 	out         string
 	skipMicro   bool
 }
@@ -51,7 +64,8 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 3, "repetitions per figure (the median is reported)")
 	flag.DurationVar(&cfg.latency, "latency", 50*time.Millisecond, "latency the token server adds to every token request")
 	flag.IntVar(&cfg.parallelism, "parallelism", 10, "CLI -parallelism and curl loop concurrency")
-	flag.StringVar(&cfg.httpDir, "http-provider-dir", os.Getenv("OAUTH2_BENCH_HTTP_PROVIDER_DIR"), "directory holding terraform-provider-http (v3+); empty skips that column")
+	flag.StringVar(&cfg.httpDir, "http-provider-dir", os.Getenv("OAUTH2_BENCH_HTTP_PROVIDER_DIR"), "directory holding a built terraform-provider-http (v3+)")
+	flag.StringVar(&cfg.httpSrc, "http-provider-src", os.Getenv("OAUTH2_BENCH_HTTP_PROVIDER_SRC"), "source checkout of hashicorp/terraform-provider-http (v3+), built like ours; wins over -http-provider-dir; with neither the http columns are skipped")
 	flag.StringVar(&cfg.out, "out", "bench/results.md", "file the results table is written to")
 	flag.BoolVar(&cfg.skipMicro, "skip-micro", false, "skip the go test -bench micro-benchmarks")
 	flag.Parse()
@@ -65,6 +79,11 @@ func main() {
 	}
 	if cfg.runs < 1 {
 		fatalf("-runs must be at least 1")
+	}
+	if cfg.httpSrc != "" {
+		if cfg.httpSrc, err = filepath.Abs(cfg.httpSrc); err != nil {
+			fatalf("-http-provider-src: %v", err)
+		}
 	}
 	if cfg.tofu, err = filepath.Abs(cfg.tofu); err != nil {
 		fatalf("-tofu: %v", err)

@@ -9,9 +9,17 @@ import (
 )
 
 // report collects the results as Markdown, which reads as well on a
-// terminal as in bench/results.md.
+// terminal as in bench/results.md. Each table keeps its own rows, so a
+// scenario can fill two tables at once.
 type report struct {
-	b strings.Builder
+	b        strings.Builder
+	sections []*strings.Builder
+}
+
+func (r *report) section() *strings.Builder {
+	s := &strings.Builder{}
+	r.sections = append(r.sections, s)
+	return s
 }
 
 func newReport() *report { return &report{} }
@@ -23,32 +31,46 @@ func (r *report) header(ctx context.Context, cfg config, env []string) {
 	if out, err := cmd.Output(); err == nil {
 		version = strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0]
 	}
-	fmt.Fprintf(&r.b, "# oauth2 provider benchmarks\n\n")
-	fmt.Fprintf(&r.b, "- date: %s\n- machine: %s\n- CLI: %s\n\n", time.Now().UTC().Format(time.RFC3339), machine(), version)
+	fmt.Fprintf(&r.b, "# oauth2 provider benchmarks\n\nWritten by `make bench`; bench/profile.md says where the CPU goes and what changed it.\n\n")
+	fmt.Fprintf(&r.b, "- date: %s\n- machine: %s\n- CLI: %s\n- load average (1, 5, 15 min) at the start: %s\n\n",
+		time.Now().UTC().Format(time.RFC3339), machine(), version, loadAverage())
 }
 
 type table struct {
-	r    *report
+	b    *strings.Builder
 	cols int
 }
 
 func (r *report) table(title, note string, cols ...string) *table {
-	fmt.Fprintf(&r.b, "\n## %s\n\n%s\n\n| %s |\n|%s\n", title, note, strings.Join(cols, " | "), strings.Repeat(" --- |", len(cols)))
-	return &table{r: r, cols: len(cols)}
+	b := r.section()
+	fmt.Fprintf(b, "\n## %s\n\n%s\n\n| %s |\n|%s\n", title, note, strings.Join(cols, " | "), strings.Repeat(" --- |", len(cols)))
+	return &table{b: b, cols: len(cols)}
 }
 
 func (t *table) row(cells ...string) {
 	for len(cells) < t.cols {
 		cells = append(cells, "")
 	}
-	fmt.Fprintf(&t.r.b, "| %s |\n", strings.Join(cells, " | "))
+	fmt.Fprintf(t.b, "| %s |\n", strings.Join(cells, " | "))
 }
 
 func (r *report) block(title, note, body string) {
-	fmt.Fprintf(&r.b, "\n## %s\n\n%s\n\n```\n%s\n```\n", title, note, body)
+	fmt.Fprintf(r.section(), "\n## %s\n\n%s\n\n```\n%s\n```\n", title, note, body)
 }
 
-func (r *report) String() string { return r.b.String() }
+// note adds a paragraph after the sections so far.
+func (r *report) note(text string) {
+	fmt.Fprintf(r.section(), "\n%s\n", text)
+}
+
+func (r *report) String() string {
+	var out strings.Builder
+	out.WriteString(r.b.String())
+	for _, s := range r.sections {
+		out.WriteString(s.String())
+	}
+	return out.String()
+}
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 

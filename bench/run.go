@@ -11,8 +11,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenserver"
 )
 
 const (
@@ -24,10 +22,11 @@ const (
 // directory and the CLI environment.
 type bench struct {
 	cfg      config
-	srv      *tokenserver.Server
+	srv      *tokenServer
 	work     string
 	rssDir   string
 	oauth2   string // the real provider binary
+	floor    string // the no-logic provider binary (bench/floorprovider)
 	httpProv string // the real http provider binary, or ""
 	env      []string
 	report   *report
@@ -40,11 +39,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	defer os.RemoveAll(work)
 
-	srv := tokenserver.New(tokenserver.Config{
-		Clients: map[string]tokenserver.Client{benchClientID: {Secret: benchClientSecret}},
-		Latency: cfg.latency,
-	})
-	if err := srv.Start(); err != nil {
+	logf("building and starting the token server")
+	srv, err := startTokenServer(ctx, work, cfg.latency)
+	if err != nil {
 		return err
 	}
 	defer srv.Close()
@@ -64,6 +61,8 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
+	b.report.note(fmt.Sprintf("Load average (1, 5, 15 min) at the end: %s. The machine may be shared: wall times "+
+		"grow with its load, CPU times far less.", loadAverage()))
 	out := b.report.String()
 	fmt.Print(out)
 	if cfg.out != "" {
@@ -82,14 +81,24 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every provider is built alike, as the release builds ours.
 	b.oauth2 = filepath.Join(b.work, "provider", "terraform-provider-oauth2")
 	logf("building the provider")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", b.oauth2, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	if err := buildProvider(ctx, ".", ".", b.oauth2); err != nil {
 		return fmt.Errorf("build the provider: %w", err)
 	}
-	if b.cfg.httpDir != "" {
+	b.floor = filepath.Join(b.work, "provider", "terraform-provider-floor")
+	if err := buildProvider(ctx, ".", "./bench/floorprovider", b.floor); err != nil {
+		return fmt.Errorf("build the floor provider: %w", err)
+	}
+	switch {
+	case b.cfg.httpSrc != "":
+		b.httpProv = filepath.Join(b.work, "provider", "terraform-provider-http")
+		logf("building terraform-provider-http from %s", b.cfg.httpSrc)
+		if err := buildProvider(ctx, b.cfg.httpSrc, ".", b.httpProv); err != nil {
+			return fmt.Errorf("build terraform-provider-http from %s: %w", b.cfg.httpSrc, err)
+		}
+	case b.cfg.httpDir != "":
 		b.httpProv = filepath.Join(b.cfg.httpDir, "terraform-provider-http")
 		if _, err := os.Stat(b.httpProv); err != nil {
 			return fmt.Errorf("OAUTH2_BENCH_HTTP_PROVIDER_DIR: %w", err)
@@ -97,26 +106,26 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 
 	b.rssDir = filepath.Join(b.work, "rss")
-	wrapOAuth2 := filepath.Join(b.work, "wrap-oauth2")
-	wrapHTTP := filepath.Join(b.work, "wrap-http")
-	for _, d := range []string{b.rssDir, wrapOAuth2, wrapHTTP} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+	if err := os.MkdirAll(b.rssDir, 0o755); err != nil {
+		return err
+	}
+	var overrides strings.Builder
+	for _, p := range []struct{ source, name string }{
+		{"oauth2-tf/oauth2", "oauth2"}, {"oauth2-tf/floor", "floor"}, {"hashicorp/http", "http"},
+	} {
+		wrap := filepath.Join(b.work, "wrap-"+p.name)
+		if err := os.MkdirAll(wrap, 0o755); err != nil {
 			return err
 		}
-	}
-	if err := os.Symlink(self, filepath.Join(wrapOAuth2, "terraform-provider-oauth2")); err != nil {
-		return err
-	}
-	if err := os.Symlink(self, filepath.Join(wrapHTTP, "terraform-provider-http")); err != nil {
-		return err
+		if err := os.Symlink(self, filepath.Join(wrap, "terraform-provider-"+p.name)); err != nil {
+			return err
+		}
+		for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
+			fmt.Fprintf(&overrides, "    %q = %q\n", host+"/"+p.source, wrap)
+		}
 	}
 
 	rc := filepath.Join(b.work, "cli.tfrc")
-	var overrides strings.Builder
-	for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
-		fmt.Fprintf(&overrides, "    %q = %q\n", host+"/oauth2-tf/oauth2", wrapOAuth2)
-		fmt.Fprintf(&overrides, "    %q = %q\n", host+"/hashicorp/http", wrapHTTP)
-	}
 	tfrc := "provider_installation {\n  dev_overrides {\n" + overrides.String() + "  }\n  direct {}\n}\n"
 	if err := os.WriteFile(rc, []byte(tfrc), 0o600); err != nil {
 		return err
@@ -128,6 +137,19 @@ func (b *bench) setup(ctx context.Context) error {
 		envWrapRSS+"="+b.rssDir,
 	)
 	return nil
+}
+
+// buildProvider builds the main package pkg of the module in dir into out,
+// with the flags of a release build.
+func buildProvider(ctx context.Context, dir, pkg, out string) error {
+	out, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	build.Dir = dir
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	return build.Run()
 }
 
 // cleanEnv drops inherited CLI settings that would change what is measured.
@@ -155,19 +177,26 @@ type result struct {
 // long it took, the providers' peak RSS and the token requests it caused.
 func (b *bench) tofu(ctx context.Context, dir, binPath string, args ...string) (result, error) {
 	collectUsage(b.rssDir)
-	before := b.srv.Stats().TokenRequests
+	before, err := b.srv.TokenRequests()
+	if err != nil {
+		return result{}, err
+	}
 	cmd := exec.CommandContext(ctx, b.cfg.tofu, append([]string{"-chdir=" + dir}, args...)...)
 	cmd.Env = append(b.env, envWrapReal+"="+binPath)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
 		return result{}, fmt.Errorf("%s %s in %s: %w\n%s", filepath.Base(b.cfg.tofu), strings.Join(args, " "), dir, err, tail(out.String(), 40))
 	}
 	u := collectUsage(b.rssDir)
-	return result{wall: wall, rssKiB: u.peakKiB, cpu: u.cpu, requests: b.srv.Stats().TokenRequests - before}, nil
+	after, err := b.srv.TokenRequests()
+	if err != nil {
+		return result{}, err
+	}
+	return result{wall: wall, rssKiB: u.peakKiB, cpu: u.cpu, requests: after - before}, nil
 }
 
 func (b *bench) dir(name, hcl string) (string, error) {
@@ -209,6 +238,19 @@ func tail(s string, lines int) string {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// loadAverage returns the system's 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
 }
 
 func machine() string {

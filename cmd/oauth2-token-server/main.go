@@ -8,7 +8,13 @@
 //	{"url":"http://127.0.0.1:41234","token_url":".../oauth2/token","authorize_url":".../oauth2/authorize","api_url":".../api/me","pid":1234}
 //
 // It serves until SIGINT or SIGTERM, or, with -exit-on-stdin-eof, until its
-// standard input closes, so a parent that dies cannot leave it behind.
+// standard input closes, so a parent that dies cannot leave it behind. With
+// -exit-on-stdin-eof, each line "stats" on standard input is answered with
+// one JSON line of counters on standard output, such as
+//
+//	{"TokenRequests":500,"Grants":{"client_credentials":500},"TokensIssued":500,...}
+//
+// so a benchmark that runs it in its own process can count requests.
 //
 // Usage:
 //
@@ -18,6 +24,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -130,8 +137,21 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	eof := make(chan struct{})
 	if *exitOnEOF {
 		go func() {
-			_, _ = io.Copy(io.Discard, stdin)
-			close(eof)
+			defer close(eof)
+			lines := bufio.NewScanner(stdin)
+			for lines.Scan() {
+				if strings.TrimSpace(lines.Text()) != "stats" {
+					continue
+				}
+				line, err := json.Marshal(srv.Stats())
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "oauth2-token-server: stats:", err)
+					continue
+				}
+				if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+					return
+				}
+			}
 		}()
 	}
 	select {

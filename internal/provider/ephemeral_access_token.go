@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/ephemeralvalidator"
-
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
@@ -158,10 +156,14 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 	}
 }
 
+// accessTokenValidator holds the rules of oauth2_access_token, built once.
+var accessTokenValidator = settingsValidator{rules: append(withConnectionID(connectionRules(false)),
+	connectionIDGrantValidator{},
+	conflictingRule{names: []string{"connection_id", "refresh_token"}},
+)}
+
 func (e *accessTokenEphemeralResource) ConfigValidators(context.Context) []ephemeral.ConfigValidator {
-	rules := append(withConnectionID(connectionRules(false)), connectionIDGrantValidator{})
-	return append(ephemeralRules(rules),
-		ephemeralvalidator.Conflicting(path.MatchRoot("connection_id"), path.MatchRoot("refresh_token")))
+	return []ephemeral.ConfigValidator{accessTokenValidator}
 }
 
 func (e *accessTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {

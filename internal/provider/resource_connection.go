@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
@@ -304,9 +305,12 @@ const refreshTokenRotationNote = " Validation presents it, and a server that rot
 	"different refresh token is configured; an `oauth2_access_token` with `connection_id` refreshes from the same " +
 	"entry. Without a store, the apply warns and the new refresh token is kept in `obtained_refresh_token`."
 
+// connectionValidator holds the rules of oauth2_connection, built once.
+var connectionValidator = settingsValidator{rules: append(connectionRules(true),
+	writeOnlyConflicts("client_secret", "password", "refresh_token")...)}
+
 func (r *connectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return append(append(resourceRules(connectionRules(true)),
-		writeOnlyConflicts("client_secret", "password", "refresh_token")...), revalidateAfterGrantValidator{})
+	return []resource.ConfigValidator{connectionValidator, revalidateAfterGrantValidator{}}
 }
 
 func (r *connectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -518,6 +522,13 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 	// Read never calls the token endpoint: the connection lives only in
 	// state, and a token request on every refresh would be noise at best
 	// and a lockout at worst.
+	//
+	// resp.State starts as the prior state, which stays as it is once the
+	// connection was applied: status is set then. Looking at status in the
+	// raw value spares every refresh a decoding of the whole model.
+	if applied(req.State.Raw) {
+		return
+	}
 	var state connectionResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -536,6 +547,14 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// applied reports whether the state value of a connection has its status
+// set, as every apply leaves it; after import it is null.
+func applied(state tftypes.Value) bool {
+	v, _, err := tftypes.WalkAttributePath(state, tftypes.NewAttributePath().WithAttributeName("status"))
+	status, ok := v.(tftypes.Value)
+	return err == nil && ok && status.IsKnown() && !status.IsNull()
 }
 
 func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

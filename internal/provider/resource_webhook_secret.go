@@ -147,7 +147,8 @@ func (r *webhookSecretResource) Schema(_ context.Context, _ resource.SchemaReque
 	}
 }
 
-func (r *webhookSecretResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+// webhookSecretValidator holds the rules of oauth2_webhook_secret, built once.
+var webhookSecretValidator = func() settingsValidator {
 	convention := func(c string, anyOf ...string) settingsRule {
 		return requiredWhenValidator{when: "convention", values: []string{c}, anyOf: anyOf}
 	}
@@ -157,7 +158,11 @@ func (r *webhookSecretResource) ConfigValidators(context.Context) []resource.Con
 		convention(conventionClientCredentials, "client_id"),
 		convention(conventionClientCredentials, "client_secret", woName("client_secret")),
 	}
-	return append(resourceRules(rules), writeOnlyConflicts("client_secret", "password")...)
+	return settingsValidator{rules: append(rules, writeOnlyConflicts("client_secret", "password")...)}
+}()
+
+func (r *webhookSecretResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{webhookSecretValidator}
 }
 
 func (r *webhookSecretResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -15,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 )
@@ -79,30 +79,103 @@ func (v tokenURLValidator) ValidateString(_ context.Context, req validator.Strin
 }
 
 // settingsRule is a configuration check over several attributes. Each rule
-// says what it checks and checks it; ruleAdapter hands it to resources and
-// ephemeral resources alike.
+// says what it checks and checks it on the configuration's values; a
+// settingsValidator runs all the rules of an entity.
 type settingsRule interface {
 	Description(context.Context) string
-	validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics
+	check(c configValues, diags *diag.Diagnostics)
 }
 
-// ruleAdapter serves a settingsRule as a resource and as an ephemeral
-// resource config validator.
-type ruleAdapter struct{ settingsRule }
+// settingsValidator runs an entity's settings rules as its one resource or
+// ephemeral resource config validator. The configuration is decoded once,
+// straight from its Terraform value, and every rule reads that decoding:
+// each framework path lookup (tfsdk.Config.GetAttribute, PathMatches) walks
+// the schema and copies its attribute map, which with some forty attributes
+// and a dozen rules made validation cost more than the rest of a plan.
+type settingsValidator struct{ rules []settingsRule }
 
 var (
-	_ resource.ConfigValidator  = ruleAdapter{}
-	_ ephemeral.ConfigValidator = ruleAdapter{}
+	_ resource.ConfigValidator  = settingsValidator{}
+	_ ephemeral.ConfigValidator = settingsValidator{}
 )
 
-func (a ruleAdapter) MarkdownDescription(ctx context.Context) string { return a.Description(ctx) }
-
-func (a ruleAdapter) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(a.validate(ctx, req.Config)...)
+func (v settingsValidator) Description(ctx context.Context) string {
+	descriptions := make([]string, len(v.rules))
+	for i, r := range v.rules {
+		descriptions[i] = r.Description(ctx)
+	}
+	return strings.Join(descriptions, "; ")
 }
 
-func (a ruleAdapter) ValidateEphemeralResource(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
-	resp.Diagnostics.Append(a.validate(ctx, req.Config)...)
+func (v settingsValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v settingsValidator) ValidateResource(_ context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	v.validate(req.Config, &resp.Diagnostics)
+}
+
+func (v settingsValidator) ValidateEphemeralResource(_ context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	v.validate(req.Config, &resp.Diagnostics)
+}
+
+func (v settingsValidator) validate(config tfsdk.Config, diags *diag.Diagnostics) {
+	c, ok := decodeConfig(config, diags)
+	if !ok {
+		return
+	}
+	for _, r := range v.rules {
+		r.check(c, diags)
+	}
+}
+
+// configValues are the top-level attribute values of a configuration.
+type configValues map[string]tftypes.Value
+
+// decodeConfig decodes config's top-level attributes. It reports false, and
+// the rules are skipped, when there is nothing to check yet: a configuration
+// that is null or wholly unknown.
+func decodeConfig(config tfsdk.Config, diags *diag.Diagnostics) (configValues, bool) {
+	if config.Raw.IsNull() || !config.Raw.IsKnown() {
+		return nil, false
+	}
+	var c configValues
+	if err := config.Raw.As((*map[string]tftypes.Value)(&c)); err != nil {
+		diags.AddError("Unable to Read Configuration",
+			"The configuration could not be decoded for validation. This is a bug in the provider; please report it.\n\nError: "+err.Error())
+		return nil, false
+	}
+	return c, true
+}
+
+// value returns the attribute called name. A rule naming an attribute the
+// schema lacks is a provider bug, reported as such.
+func (c configValues) value(name string, diags *diag.Diagnostics) (tftypes.Value, bool) {
+	v, ok := c[name]
+	if !ok {
+		diags.AddError("Invalid Configuration Rule",
+			fmt.Sprintf("A configuration rule reads the attribute %q, which this schema does not have. This is a bug in the provider; please report it.", name))
+	}
+	return v, ok
+}
+
+// str returns the string attribute called name as tfsdk.Config.GetAttribute
+// would.
+func (c configValues) str(name string, diags *diag.Diagnostics) (types.String, bool) {
+	v, ok := c.value(name, diags)
+	switch {
+	case !ok:
+		return types.StringNull(), false
+	case !v.IsKnown():
+		return types.StringUnknown(), true
+	case v.IsNull():
+		return types.StringNull(), true
+	}
+	var s string
+	if err := v.As(&s); err != nil {
+		diags.AddError("Invalid Configuration Rule",
+			fmt.Sprintf("A configuration rule reads the attribute %q as a string, which it is not. This is a bug in the provider; please report it.\n\nError: %s", name, err))
+		return types.StringNull(), false
+	}
+	return types.StringValue(s), true
 }
 
 var (
@@ -127,50 +200,41 @@ func (v requiredWhenValidator) Description(context.Context) string {
 	return fmt.Sprintf("when %s is one of %s, %s must be set", v.when, strings.Join(v.values, ", "), strings.Join(v.anyOf, " or "))
 }
 
-func (v requiredWhenValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
-	var diags diag.Diagnostics
-	var when types.String
-	diags.Append(config.GetAttribute(ctx, path.Root(v.when), &when)...)
-	if diags.HasError() || when.IsUnknown() {
-		return diags
+func (v requiredWhenValidator) check(c configValues, diags *diag.Diagnostics) {
+	when, ok := c.str(v.when, diags)
+	if !ok || when.IsUnknown() {
+		return
 	}
 	value := when.ValueString()
 	if when.IsNull() {
 		value = v.whenDefault
 		if v.defaultIfSet != "" {
-			var other types.String
-			diags.Append(config.GetAttribute(ctx, path.Root(v.defaultIfSet), &other)...)
-			if diags.HasError() {
-				return diags
+			other, ok := c.str(v.defaultIfSet, diags)
+			if !ok {
+				return
 			}
 			if !other.IsNull() {
 				value = v.defaultIfSetValue
 			}
 		}
 	}
-	matched := false
-	for _, want := range v.values {
-		matched = matched || value == want
-	}
-	if !matched {
-		return diags
+	if !slices.Contains(v.values, value) {
+		return
 	}
 	for _, name := range v.anyOf {
-		var got types.String
-		diags.Append(config.GetAttribute(ctx, path.Root(name), &got)...)
-		if diags.HasError() {
-			return diags
+		got, ok := c.str(name, diags)
+		if !ok {
+			return
 		}
 		// An unknown value will be set by apply time.
 		if got.IsUnknown() || (!got.IsNull() && got.ValueString() != "") {
-			return diags
+			return
 		}
 	}
 	diags.AddAttributeError(path.Root(v.anyOf[0]),
 		"Missing Required Setting",
 		fmt.Sprintf("With %s = %q, %s must be set. Set %s, or choose another %s.",
 			v.when, value, orList(v.anyOf), orList(v.anyOf), v.when))
-	return diags
 }
 
 func orList(names []string) string {
@@ -185,25 +249,21 @@ func (v tenantPlaceholderValidator) Description(context.Context) string {
 	return "tenant_id must be set when token_url or authorization_url contains {tenant_id}"
 }
 
-func (v tenantPlaceholderValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
-	var diags diag.Diagnostics
-	var tenant types.String
-	diags.Append(config.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
-	if diags.HasError() || tenant.IsUnknown() || (!tenant.IsNull() && tenant.ValueString() != "") {
-		return diags
+func (v tenantPlaceholderValidator) check(c configValues, diags *diag.Diagnostics) {
+	tenant, ok := c.str("tenant_id", diags)
+	if !ok || tenant.IsUnknown() || (!tenant.IsNull() && tenant.ValueString() != "") {
+		return
 	}
 	for _, name := range []string{"token_url", "authorization_url"} {
-		var u types.String
-		diags.Append(config.GetAttribute(ctx, path.Root(name), &u)...)
-		if diags.HasError() {
-			return diags
+		u, ok := c.str(name, diags)
+		if !ok {
+			return
 		}
 		if strings.Contains(u.ValueString(), "{tenant_id}") {
 			diags.AddAttributeError(path.Root(name), "Missing Tenant ID",
 				fmt.Sprintf("The %s contains a {tenant_id} placeholder but tenant_id is not set. Set tenant_id, or put the tenant directly in the URL.", name))
 		}
 	}
-	return diags
 }
 
 // connectionRules are the per-grant requirements of the connection
@@ -271,43 +331,55 @@ func (v connectionIDGrantValidator) Description(context.Context) string {
 	return "with connection_id, grant_type must be refresh_token or unset"
 }
 
-func (v connectionIDGrantValidator) validate(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
-	var id, grant types.String
-	diags := config.GetAttribute(ctx, path.Root("connection_id"), &id)
-	diags.Append(config.GetAttribute(ctx, path.Root("grant_type"), &grant)...)
-	if diags.HasError() || id.IsNull() || grant.IsNull() || grant.IsUnknown() {
-		return diags
+func (v connectionIDGrantValidator) check(c configValues, diags *diag.Diagnostics) {
+	id, ok := c.str("connection_id", diags)
+	if !ok {
+		return
+	}
+	grant, ok := c.str("grant_type", diags)
+	if !ok || id.IsNull() || grant.IsNull() || grant.IsUnknown() {
+		return
 	}
 	if g := grant.ValueString(); g != string(oauthclient.GrantRefreshToken) {
 		diags.AddAttributeError(path.Root("grant_type"), "Unsupported Setting",
 			fmt.Sprintf("grant_type = %q cannot be used with connection_id: the connection's stored refresh token is "+
 				"presented with the refresh_token grant. Remove grant_type or set it to \"refresh_token\".", g))
 	}
-	return diags
+}
+
+var _ settingsRule = conflictingRule{}
+
+// conflictingRule forbids configuring more than one of names, with the
+// diagnostic of the framework validators' resourcevalidator.Conflicting.
+type conflictingRule struct{ names []string }
+
+func (v conflictingRule) Description(context.Context) string {
+	expressions := make(path.Expressions, len(v.names))
+	for i, name := range v.names {
+		expressions[i] = path.MatchRoot(name)
+	}
+	return fmt.Sprintf("These attributes cannot be configured together: %s", expressions)
+}
+
+func (v conflictingRule) check(c configValues, diags *diag.Diagnostics) {
+	var configured []string
+	for _, name := range v.names {
+		value, ok := c.value(name, diags)
+		if ok && value.IsKnown() && !value.IsNull() {
+			configured = append(configured, name)
+		}
+	}
+	if len(configured) > 1 {
+		diags.AddAttributeError(path.Root(configured[0]), "Invalid Attribute Combination", v.Description(context.Background()))
+	}
 }
 
 // writeOnlyConflicts forbids giving a secret both as the sensitive
 // attribute and as its write-only twin.
-func writeOnlyConflicts(names ...string) []resource.ConfigValidator {
-	out := make([]resource.ConfigValidator, 0, len(names))
+func writeOnlyConflicts(names ...string) []settingsRule {
+	out := make([]settingsRule, 0, len(names))
 	for _, name := range names {
-		out = append(out, resourcevalidator.Conflicting(path.MatchRoot(name), path.MatchRoot(woName(name))))
-	}
-	return out
-}
-
-func resourceRules(rules []settingsRule) []resource.ConfigValidator {
-	out := make([]resource.ConfigValidator, 0, len(rules))
-	for _, r := range rules {
-		out = append(out, ruleAdapter{r})
-	}
-	return out
-}
-
-func ephemeralRules(rules []settingsRule) []ephemeral.ConfigValidator {
-	out := make([]ephemeral.ConfigValidator, 0, len(rules))
-	for _, r := range rules {
-		out = append(out, ruleAdapter{r})
+		out = append(out, conflictingRule{names: []string{name, woName(name)}})
 	}
 	return out
 }

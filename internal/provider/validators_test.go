@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -235,5 +236,49 @@ func TestTokenURLValidator(t *testing.T) {
 				t.Errorf("%s: the diagnostic shows the secret in the URL: %q", tc.value, d.Detail())
 			}
 		}
+	}
+}
+
+// The one settings validator reports a secret given twice exactly as the
+// framework validators' Conflicting did before it: same summary, detail and
+// path.
+func TestConflictingRuleMatchesFrameworkValidator(t *testing.T) {
+	ctx := context.Background()
+	for i, values := range []map[string]any{
+		{"client_secret": "s", "client_secret_wo": "s2"},
+		{"client_secret": "s"},
+		{"client_secret_wo": "s2"},
+		{"client_secret": unknown, "client_secret_wo": "s2"},
+		{},
+	} {
+		wantErr := i == 0
+		values["token_url"] = "https://login.example.test/token"
+		values["client_id"] = "c"
+		cfg := connectionConfig(t, values)
+		want := &resource.ValidateConfigResponse{}
+		resourcevalidator.Conflicting(path.MatchRoot("client_secret"), path.MatchRoot("client_secret_wo")).
+			ValidateResource(ctx, resource.ValidateConfigRequest{Config: cfg}, want)
+		got := &resource.ValidateConfigResponse{}
+		settingsValidator{rules: []settingsRule{conflictingRule{names: []string{"client_secret", "client_secret_wo"}}}}.
+			ValidateResource(ctx, resource.ValidateConfigRequest{Config: cfg}, got)
+		if !got.Diagnostics.Equal(want.Diagnostics) {
+			t.Errorf("%v: got %v, want %v", values, got.Diagnostics, want.Diagnostics)
+		}
+		if wantErr && len(got.Diagnostics) != 1 {
+			t.Errorf("%v: got %v, want one error", values, got.Diagnostics)
+		}
+	}
+}
+
+// A rule naming an attribute the schema lacks is reported as a provider
+// bug, not read as null.
+func TestSettingsRuleUnknownAttribute(t *testing.T) {
+	cfg := connectionConfig(t, map[string]any{"token_url": "https://login.example.test/token", "client_id": "c"})
+	resp := &resource.ValidateConfigResponse{}
+	settingsValidator{rules: []settingsRule{requiredWhenValidator{when: "grant_typo", values: []string{"x"}, anyOf: []string{"client_id"}}}}.
+		ValidateResource(context.Background(), resource.ValidateConfigRequest{Config: cfg}, resp)
+	if len(resp.Diagnostics) != 1 || !strings.Contains(resp.Diagnostics[0].Detail(), `"grant_typo"`) ||
+		!strings.Contains(resp.Diagnostics[0].Detail(), "bug in the provider") {
+		t.Errorf("got %v, want one provider bug error naming grant_typo", resp.Diagnostics)
 	}
 }
