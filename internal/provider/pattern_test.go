@@ -1,0 +1,395 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	providerschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	resourceschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	acc "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenserver"
+)
+
+// The tests in this file pin the pattern the README and the guides
+// recommend: the ephemeral oauth2_access_token is fed from the same
+// variables and locals as the oauth2_connection, never from the
+// connection's attributes, and another provider is configured from it.
+// The CLI, not this provider, decides when an ephemeral resource is opened;
+// OpenTofu defers one that depends on a resource with pending changes, and
+// the other provider then runs without a token. The "probe" provider below
+// stands for that other provider: it calls an API with the Authorization
+// header it was configured with, and fails when the API refuses it.
+
+// TestAccPattern_tokenToAnotherProvider applies the recommended
+// configuration twice: once from nothing, once after a client secret
+// rotation (a new secret and a client_secret_wo_version bump). Each time
+// the API must see a token that the authorization server issued for the
+// secret of that run.
+func TestAccPattern_tokenToAnotherProvider(t *testing.T) {
+	server := newRotatingTokenServer(t, patternClientID, "pattern-secret-1")
+	vars := func(secret string, version int) config.Variables {
+		return config.Variables{
+			"token_url":             config.StringVariable(server.url + tokenserver.TokenPath),
+			"api_url":               config.StringVariable(server.url + tokenserver.APIPath),
+			"client_secret":         config.StringVariable(secret),
+			"client_secret_version": config.IntegerVariable(version),
+		}
+	}
+	subject := statecheck.ExpectKnownValue("probe_call.me", tfjsonpath.New("subject"), knownvalue.StringExact(patternClientID))
+
+	acc.Test(t, acc.TestCase{
+		ProtoV6ProviderFactories: testAccPatternFactories(),
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []acc.TestStep{
+			{
+				// The first apply: nothing exists yet, so the connection
+				// has pending changes while the token is opened.
+				Config:            testAccPatternConfig,
+				ConfigVariables:   vars("pattern-secret-1", 1),
+				Check:             server.expectAPISawCurrentToken(t, 1),
+				ConfigStateChecks: []statecheck.StateCheck{subject},
+			},
+			{
+				// The rotation: from now on the server knows only the new
+				// secret and the tokens issued for it.
+				PreConfig:         func() { server.rotate("pattern-secret-2") },
+				Config:            testAccPatternConfig,
+				ConfigVariables:   vars("pattern-secret-2", 2),
+				Check:             server.expectAPISawCurrentToken(t, 2),
+				ConfigStateChecks: []statecheck.StateCheck{subject},
+			},
+		},
+	})
+}
+
+const patternClientID = "pattern-client"
+
+// testAccPatternConfig is the README's pattern with the probe provider in
+// the place of any provider that takes a bearer token.
+const testAccPatternConfig = `
+variable "token_url" {
+  type = string
+}
+
+variable "api_url" {
+  type = string
+}
+
+variable "client_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+variable "client_secret_version" {
+  type = number
+}
+
+locals {
+  client_id = "pattern-client"
+  scopes    = ["read"]
+}
+
+resource "oauth2_connection" "api" {
+  label                    = "Pattern API"
+  grant_type               = "client_credentials"
+  token_url                = var.token_url
+  client_id                = local.client_id
+  client_secret_wo         = var.client_secret
+  client_secret_wo_version = var.client_secret_version
+  scopes                   = local.scopes
+  api_base_url             = var.api_url
+}
+
+ephemeral "oauth2_access_token" "api" {
+  token_url     = var.token_url
+  client_id     = local.client_id
+  client_secret = var.client_secret
+  scopes        = local.scopes
+}
+
+provider "probe" {
+  url           = var.api_url
+  authorization = ephemeral.oauth2_access_token.api.authorization_header
+}
+
+# Calls the API on create and whenever the secret version changes.
+resource "probe_call" "me" {
+  trigger = var.client_secret_version
+}
+`
+
+// testAccPatternFactories serves a fresh oauth2 provider and the probe
+// provider.
+func testAccPatternFactories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"oauth2": providerserver.NewProtocol6WithError(New("test")()),
+		"probe":  providerserver.NewProtocol6WithError(&probeProvider{}),
+	}
+}
+
+// rotatingTokenServer is the project's token server behind a front door
+// that can replace it with one knowing only a new client secret, as a
+// rotation that also revokes every earlier token would. It records the
+// access tokens each generation issued and every Authorization header the
+// API received.
+type rotatingTokenServer struct {
+	url      string
+	clientID string
+
+	mu         sync.Mutex
+	server     *tokenserver.Server
+	generation int
+	issued     map[string]int // access token -> generation that issued it
+	apiSaw     []string       // Authorization headers, in order
+}
+
+func newRotatingTokenServer(t *testing.T, clientID, secret string) *rotatingTokenServer {
+	t.Helper()
+	s := &rotatingTokenServer{clientID: clientID, issued: map[string]int{}}
+	s.rotate(secret)
+	srv := httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(srv.Close)
+	s.url = srv.URL
+	return s
+}
+
+// rotate replaces the server with one that accepts only secret.
+func (s *rotatingTokenServer) rotate(secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.server = tokenserver.New(tokenserver.Config{
+		Clients: map[string]tokenserver.Client{s.clientID: {Secret: secret}},
+	})
+	s.generation++
+}
+
+func (s *rotatingTokenServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	current, generation := s.server, s.generation
+	if r.URL.Path == tokenserver.APIPath {
+		s.apiSaw = append(s.apiSaw, r.Header.Get("Authorization"))
+	}
+	s.mu.Unlock()
+
+	if r.URL.Path != tokenserver.TokenPath {
+		current.Handler().ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	current.Handler().ServeHTTP(rec, r)
+	var answer struct {
+		AccessToken string `json:"access_token"`
+	}
+	if json.Unmarshal(rec.Body.Bytes(), &answer) == nil && answer.AccessToken != "" {
+		s.mu.Lock()
+		s.issued[answer.AccessToken] = generation
+		s.mu.Unlock()
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// expectAPISawCurrentToken checks, after an apply, that the API was called
+// exactly calls times in all and that the last call carried a token the
+// current generation issued. The probe resource failing on a 401 already
+// fails the apply; this also proves which token arrived.
+func (s *rotatingTokenServer) expectAPISawCurrentToken(t *testing.T, calls int) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.apiSaw) != calls {
+			return fmt.Errorf("API calls: got %d, want %d", len(s.apiSaw), calls)
+		}
+		last := s.apiSaw[len(s.apiSaw)-1]
+		token, ok := strings.CutPrefix(last, "Bearer ")
+		if !ok {
+			return fmt.Errorf("the API's last call carried no bearer token (Authorization header of %d bytes)", len(last))
+		}
+		gen, issued := s.issued[token]
+		if !issued || gen != s.generation {
+			return fmt.Errorf("the API's last call carried a token from generation %d (0: never issued), want %d", gen, s.generation)
+		}
+		t.Logf("the API saw a token issued with secret generation %d", gen)
+		return nil
+	}
+}
+
+// probeProvider is a minimal provider that takes a bearer token in its
+// configuration, like the REST API providers the README means.
+type probeProvider struct{}
+
+var (
+	_ provider.Provider = (*probeProvider)(nil)
+	_ resource.Resource = (*probeCallResource)(nil)
+)
+
+type probeProviderModel struct {
+	URL           types.String `tfsdk:"url"`
+	Authorization types.String `tfsdk:"authorization"`
+}
+
+// probeClient is what the probe provider hands its resource.
+type probeClient struct {
+	url, authorization string
+}
+
+func (p *probeProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "probe"
+}
+
+func (p *probeProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = providerschema.Schema{
+		Attributes: map[string]providerschema.Attribute{
+			"url":           providerschema.StringAttribute{Required: true},
+			"authorization": providerschema.StringAttribute{Optional: true, Sensitive: true},
+		},
+	}
+}
+
+func (p *probeProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m probeProviderModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// An unknown or null header is sent as none, as a real provider would.
+	resp.ResourceData = &probeClient{url: m.URL.ValueString(), authorization: m.Authorization.ValueString()}
+}
+
+func (p *probeProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{func() resource.Resource { return &probeCallResource{} }}
+}
+
+func (p *probeProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
+
+// probeCallResource calls the API on create and update and records who the
+// API says the token belongs to.
+type probeCallResource struct{ client *probeClient }
+
+type probeCallModel struct {
+	ID      types.String `tfsdk:"id"`
+	Trigger types.String `tfsdk:"trigger"`
+	Subject types.String `tfsdk:"subject"`
+}
+
+func (r *probeCallResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_call"
+}
+
+func (r *probeCallResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = resourceschema.Schema{
+		Attributes: map[string]resourceschema.Attribute{
+			"id": resourceschema.StringAttribute{
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"trigger": resourceschema.StringAttribute{Required: true},
+			"subject": resourceschema.StringAttribute{Computed: true},
+		},
+	}
+}
+
+func (r *probeCallResource) Configure(_ context.Context, req resource.ConfigureRequest, _ *resource.ConfigureResponse) {
+	if c, ok := req.ProviderData.(*probeClient); ok {
+		r.client = c
+	}
+}
+
+func (r *probeCallResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m probeCallModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m.ID = types.StringValue("probe")
+	m.Subject, resp.Diagnostics = r.call(ctx)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *probeCallResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m probeCallModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m.Subject, resp.Diagnostics = r.call(ctx)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// call sends one request to the API with the configured Authorization
+// header and returns the client id the API says the token belongs to.
+func (r *probeCallResource) call(ctx context.Context) (types.String, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if r.client == nil {
+		diags.AddError("Unconfigured Probe Provider", "The probe provider was not configured.")
+		return types.StringNull(), diags
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodGet, r.client.url, nil)
+	if err != nil {
+		diags.AddError("Invalid Probe URL", err.Error())
+		return types.StringNull(), diags
+	}
+	if r.client.authorization != "" {
+		httpReq.Header.Set("Authorization", r.client.authorization)
+	}
+	httpResp, err := http.DefaultClient.Do(httpReq)
+	if err != nil {
+		diags.AddError("Probe Request Failed", err.Error())
+		return types.StringNull(), diags
+	}
+	defer httpResp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(httpResp.Body, 1<<16))
+	if httpResp.StatusCode != http.StatusOK {
+		diags.AddError("API Refused the Probe",
+			fmt.Sprintf("The API answered %s; the provider was configured with an Authorization header: %v. Answer: %s",
+				httpResp.Status, r.client.authorization != "", bytes.TrimSpace(body)))
+		return types.StringNull(), diags
+	}
+	var me tokenserver.Me
+	if err := json.Unmarshal(body, &me); err != nil {
+		diags.AddError("Unreadable Probe Answer", err.Error())
+		return types.StringNull(), diags
+	}
+	return types.StringValue(me.ClientID), diags
+}
+
+func (r *probeCallResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+
+func (r *probeCallResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
