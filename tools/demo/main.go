@@ -81,7 +81,7 @@ func main() {
 	var opts options
 	probeURL := flag.String("probe", "", "check mode: call `URL`/api/me with the Authorization header in $AUTH and exit non-zero unless it answers 200")
 	flag.StringVar(&opts.cli, "cli", "", "Terraform or OpenTofu `binary`, version 1.11 or later; empty: tofu or terraform from PATH, else .bin/tofu (built by `make tofu`)")
-	flag.StringVar(&opts.cli, "tofu", "", "the former name of -cli")
+	flag.StringVar(&opts.cli, "tofu", "", "the former name of -cli: a Terraform or OpenTofu `binary`")
 	flag.StringVar(&opts.provider, "provider", "", "built provider `binary`; empty builds one from the repository root")
 	flag.StringVar(&opts.example, "example", "", "example `directory` to run (default examples/quickstart under the repository root)")
 	flag.BoolVar(&opts.keep, "keep", false, "keep the temporary working directory for inspection")
