@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -86,6 +87,86 @@ func TestAccPattern_tokenToAnotherProvider(t *testing.T) {
 	})
 }
 
+// TestAccPattern_authorizationCodeConnectionID follows the authorization
+// code guide with a token store: the code is exchanged on a second apply,
+// then the ephemeral token is added with connection_id given as a variable
+// (the connection's id, from an output) rather than as
+// oauth2_connection.<name>.id, so that it does not depend on the
+// connection. A last apply changes the connection, the case OpenTofu would
+// defer an ephemeral resource that depends on it, and the API must still
+// receive the token.
+func TestAccPattern_authorizationCodeConnectionID(t *testing.T) {
+	const secret = "pattern-secret"
+	server := newRotatingTokenServer(t, patternClientID, secret)
+	storePath := filepath.Join(t.TempDir(), "tokens.json")
+	storeKey := testStoreKey(t)
+	var code, connectionID string
+	vars := func(codeVersion, secretVersion int) config.Variables {
+		return config.Variables{
+			"token_url":             config.StringVariable(server.url + tokenserver.TokenPath),
+			"authorization_url":     config.StringVariable(server.url + tokenserver.AuthorizePath),
+			"api_url":               config.StringVariable(server.url + tokenserver.APIPath),
+			"client_secret":         config.StringVariable(secret),
+			"client_secret_version": config.IntegerVariable(secretVersion),
+			"code":                  lazyString{&code},
+			"code_version":          config.IntegerVariable(codeVersion),
+			"connection_id":         lazyString{&connectionID},
+			"store_path":            config.StringVariable(storePath),
+			"store_key":             config.StringVariable(storeKey),
+		}
+	}
+	subject := statecheck.ExpectKnownValue("probe_call.me", tfjsonpath.New("subject"), knownvalue.StringExact(patternClientID))
+
+	acc.Test(t, acc.TestCase{
+		ProtoV6ProviderFactories: testAccPatternFactories(),
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []acc.TestStep{
+			{
+				// Step 1 of the guide: the authorization request URL.
+				Config:          testAccPatternAuthorizationCodeConfig(false),
+				ConfigVariables: vars(0, 1),
+				Check: func(s *terraform.State) error {
+					u, err := parseAuthURL(s.RootModule().Resources["oauth2_connection.api"].Primary.Attributes["authorization_request_url"])
+					if err != nil {
+						return err
+					}
+					// The user consents; the server redirects with a code.
+					code = server.issueCode(u.Query().Get("redirect_uri"), u.Query().Get("code_challenge"), "read")
+					return nil
+				},
+			},
+			{
+				// Step 2: the code exchange; the connection's id is read
+				// from its output, as the guide says.
+				Config:          testAccPatternAuthorizationCodeConfig(false),
+				ConfigVariables: vars(1, 1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.api", tfjsonpath.New("status"), knownvalue.StringExact("authorized")),
+				},
+				Check: func(s *terraform.State) error {
+					connectionID = s.RootModule().Outputs["connection_id"].Value.(string)
+					return nil
+				},
+			},
+			{
+				// Step 3: the token for another provider.
+				Config:            testAccPatternAuthorizationCodeConfig(true),
+				ConfigVariables:   vars(1, 1),
+				Check:             server.expectAPISawCurrentToken(t, 1),
+				ConfigStateChecks: []statecheck.StateCheck{subject},
+			},
+			{
+				// The connection changes (a client_secret_wo_version bump)
+				// in the same apply that uses the token.
+				Config:            testAccPatternAuthorizationCodeConfig(true),
+				ConfigVariables:   vars(1, 2),
+				Check:             server.expectAPISawCurrentToken(t, 2),
+				ConfigStateChecks: []statecheck.StateCheck{subject},
+			},
+		},
+	})
+}
+
 const patternClientID = "pattern-client"
 
 // testAccPatternConfig is the README's pattern with the probe provider in
@@ -142,6 +223,108 @@ resource "probe_call" "me" {
   trigger = var.client_secret_version
 }
 `
+
+// testAccPatternAuthorizationCodeConfig is the authorization code guide's
+// configuration with a token store; withToken adds the ephemeral token and
+// the probe provider that uses it.
+func testAccPatternAuthorizationCodeConfig(withToken bool) string {
+	hcl := `
+variable "token_url" {
+  type = string
+}
+
+variable "authorization_url" {
+  type = string
+}
+
+variable "api_url" {
+  type = string
+}
+
+variable "client_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+variable "client_secret_version" {
+  type = number
+}
+
+variable "code" {
+  type      = string
+  ephemeral = true
+}
+
+variable "code_version" {
+  type = number
+}
+
+variable "connection_id" {
+  type = string
+}
+
+variable "store_path" {
+  type = string
+}
+
+variable "store_key" {
+  type      = string
+  sensitive = true
+}
+
+provider "oauth2" {
+  token_store = {
+    file = {
+      path = var.store_path
+      key  = var.store_key
+    }
+  }
+}
+
+locals {
+  client_id = "pattern-client"
+}
+
+resource "oauth2_connection" "api" {
+  label                         = "Pattern authorization code"
+  grant_type                    = "authorization_code"
+  authorization_url             = var.authorization_url
+  token_url                     = var.token_url
+  redirect_uri                  = "http://127.0.0.1:8976/callback"
+  client_id                     = local.client_id
+  client_secret_wo              = var.client_secret
+  client_secret_wo_version      = var.client_secret_version
+  scopes                        = ["read"]
+  authorization_code_wo         = var.code_version > 0 ? var.code : null
+  authorization_code_wo_version = var.code_version
+}
+
+output "connection_id" {
+  value = oauth2_connection.api.id
+}
+`
+	if !withToken {
+		return hcl
+	}
+	return hcl + `
+ephemeral "oauth2_access_token" "api" {
+  connection_id = var.connection_id
+  token_url     = var.token_url
+  client_id     = local.client_id
+  client_secret = var.client_secret
+}
+
+provider "probe" {
+  url           = var.api_url
+  authorization = ephemeral.oauth2_access_token.api.authorization_header
+}
+
+resource "probe_call" "me" {
+  trigger = var.client_secret_version
+}
+`
+}
 
 // testAccPatternFactories serves a fresh oauth2 provider and the probe
 // provider.
@@ -215,6 +398,14 @@ func (s *rotatingTokenServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// issueCode approves an authorization request of the client, as a user
+// would in a browser, and returns the code.
+func (s *rotatingTokenServer) issueCode(redirectURI, challenge, scope string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.server.IssueCode(s.clientID, redirectURI, challenge, scope)
 }
 
 // expectAPISawCurrentToken checks, after an apply, that the API was called
