@@ -163,6 +163,48 @@ func TestAccPattern_authorizationCodeConnectionID(t *testing.T) {
 				Check:             server.expectAPISawCurrentToken(t, 2),
 				ConfigStateChecks: []statecheck.StateCheck{subject},
 			},
+			{
+				// Authorizing again, as the guide says: replace the
+				// connection without a code (the token waits meanwhile) ...
+				PreConfig:       func() { code = "" },
+				Taint:           []string{"oauth2_connection.api"},
+				Config:          testAccPatternAuthorizationCodeConfig(false),
+				ConfigVariables: vars(1, 2),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.api", tfjsonpath.New("status"), knownvalue.StringExact("pending_authorization")),
+				},
+				Check: func(s *terraform.State) error {
+					u, err := parseAuthURL(s.RootModule().Resources["oauth2_connection.api"].Primary.Attributes["authorization_request_url"])
+					if err != nil {
+						return err
+					}
+					code = server.issueCode(u.Query().Get("redirect_uri"), u.Query().Get("code_challenge"), "read")
+					return nil
+				},
+			},
+			{
+				// ... then give the new code with a higher version ...
+				Config:          testAccPatternAuthorizationCodeConfig(false),
+				ConfigVariables: vars(2, 2),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.api", tfjsonpath.New("status"), knownvalue.StringExact("authorized")),
+				},
+				Check: func(s *terraform.State) error {
+					old := connectionID
+					connectionID = s.RootModule().Outputs["connection_id"].Value.(string)
+					if connectionID == old {
+						return fmt.Errorf("the replaced connection kept its id %q", old)
+					}
+					return nil
+				},
+			},
+			{
+				// ... and the token again, with the new id.
+				Config:            testAccPatternAuthorizationCodeConfig(true),
+				ConfigVariables:   vars(2, 2),
+				Check:             server.expectAPISawCurrentToken(t, 3),
+				ConfigStateChecks: []statecheck.StateCheck{subject},
+			},
 		},
 	})
 }
@@ -320,8 +362,10 @@ provider "probe" {
   authorization = ephemeral.oauth2_access_token.api.authorization_header
 }
 
+# Destroyed before the connection, whose stored tokens the token needs.
 resource "probe_call" "me" {
-  trigger = var.client_secret_version
+  trigger    = var.client_secret_version
+  depends_on = [oauth2_connection.api]
 }
 `
 }
@@ -459,7 +503,7 @@ func (p *probeProvider) Metadata(_ context.Context, _ provider.MetadataRequest, 
 func (p *probeProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = providerschema.Schema{
 		Attributes: map[string]providerschema.Attribute{
-			"url":           providerschema.StringAttribute{Required: true},
+			"url":           providerschema.StringAttribute{Optional: true},
 			"authorization": providerschema.StringAttribute{Optional: true, Sensitive: true},
 		},
 	}
