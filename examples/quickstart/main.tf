@@ -44,9 +44,9 @@ resource "oauth2_webhook_secret" "events" {
 
 # A fresh access token for this run only: it never appears in plan or state.
 # It is fed from the same variables as the connection, never from the
-# connection's attributes: OpenTofu does not open an ephemeral resource that
-# depends on a resource with pending changes, such as this connection on the
-# first apply.
+# connection's attributes: during plan, OpenTofu does not open an ephemeral
+# resource that depends on a resource with pending changes, such as this
+# connection on the first apply.
 ephemeral "oauth2_access_token" "api" {
   token_url     = var.token_url
   client_id     = var.client_id

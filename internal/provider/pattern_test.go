@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	providerschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -71,7 +72,7 @@ func TestAccPattern_tokenToAnotherProvider(t *testing.T) {
 				// has pending changes while the token is opened.
 				Config:            testAccPatternConfig,
 				ConfigVariables:   vars("pattern-secret-1", 1),
-				Check:             server.expectAPISawCurrentToken(t, 1),
+				Check:             server.expectAPISawCurrentToken(t),
 				ConfigStateChecks: []statecheck.StateCheck{subject},
 			},
 			{
@@ -80,7 +81,7 @@ func TestAccPattern_tokenToAnotherProvider(t *testing.T) {
 				PreConfig:         func() { server.rotate("pattern-secret-2") },
 				Config:            testAccPatternConfig,
 				ConfigVariables:   vars("pattern-secret-2", 2),
-				Check:             server.expectAPISawCurrentToken(t, 2),
+				Check:             server.expectAPISawCurrentToken(t),
 				ConfigStateChecks: []statecheck.StateCheck{subject},
 			},
 		},
@@ -152,7 +153,7 @@ func TestAccPattern_authorizationCodeConnectionID(t *testing.T) {
 				// Step 3: the token for another provider.
 				Config:            testAccPatternAuthorizationCodeConfig(true),
 				ConfigVariables:   vars(1, 1),
-				Check:             server.expectAPISawCurrentToken(t, 1),
+				Check:             server.expectAPISawCurrentToken(t),
 				ConfigStateChecks: []statecheck.StateCheck{subject},
 			},
 			{
@@ -160,7 +161,7 @@ func TestAccPattern_authorizationCodeConnectionID(t *testing.T) {
 				// in the same apply that uses the token.
 				Config:            testAccPatternAuthorizationCodeConfig(true),
 				ConfigVariables:   vars(1, 2),
-				Check:             server.expectAPISawCurrentToken(t, 2),
+				Check:             server.expectAPISawCurrentToken(t),
 				ConfigStateChecks: []statecheck.StateCheck{subject},
 			},
 			{
@@ -202,7 +203,7 @@ func TestAccPattern_authorizationCodeConnectionID(t *testing.T) {
 				// ... and the token again, with the new id.
 				Config:            testAccPatternAuthorizationCodeConfig(true),
 				ConfigVariables:   vars(2, 2),
-				Check:             server.expectAPISawCurrentToken(t, 3),
+				Check:             server.expectAPISawCurrentToken(t),
 				ConfigStateChecks: []statecheck.StateCheck{subject},
 			},
 		},
@@ -264,6 +265,10 @@ provider "probe" {
 resource "probe_call" "me" {
   trigger = var.client_secret_version
 }
+
+# Calls the API on every plan: many providers read data sources or check
+# their credentials before any apply.
+data "probe_me" "me" {}
 `
 
 // testAccPatternAuthorizationCodeConfig is the authorization code guide's
@@ -367,6 +372,8 @@ resource "probe_call" "me" {
   trigger    = var.client_secret_version
   depends_on = [oauth2_connection.api]
 }
+
+data "probe_me" "me" {}
 `
 }
 
@@ -392,7 +399,8 @@ type rotatingTokenServer struct {
 	server     *tokenserver.Server
 	generation int
 	issued     map[string]int // access token -> generation that issued it
-	apiSaw     []string       // Authorization headers, in order
+	apiSaw     []apiCall      // every call of the API, in order
+	checked    int            // calls already looked at by a check
 }
 
 func newRotatingTokenServer(t *testing.T, clientID, secret string) *rotatingTokenServer {
@@ -419,7 +427,7 @@ func (s *rotatingTokenServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	current, generation := s.server, s.generation
 	if r.URL.Path == tokenserver.APIPath {
-		s.apiSaw = append(s.apiSaw, r.Header.Get("Authorization"))
+		s.apiSaw = append(s.apiSaw, apiCall{authorization: r.Header.Get("Authorization"), generation: generation})
 	}
 	s.mu.Unlock()
 
@@ -452,27 +460,36 @@ func (s *rotatingTokenServer) issueCode(redirectURI, challenge, scope string) st
 	return s.server.IssueCode(s.clientID, redirectURI, challenge, scope)
 }
 
-// expectAPISawCurrentToken checks, after an apply, that the API was called
-// exactly calls times in all and that the last call carried a token the
-// current generation issued. The probe resource failing on a 401 already
-// fails the apply; this also proves which token arrived.
-func (s *rotatingTokenServer) expectAPISawCurrentToken(t *testing.T, calls int) func(*terraform.State) error {
+// apiCall is one request to the API.
+type apiCall struct {
+	authorization string
+	generation    int // the secret generation current when the call came
+}
+
+// expectAPISawCurrentToken checks the API calls made since the last check:
+// there must be some, the last made with the current secret generation, and
+// each must carry a token issued by the generation current at the time of
+// the call. The probe fails a plan or apply on a 401 already; this also
+// proves which token arrived.
+func (s *rotatingTokenServer) expectAPISawCurrentToken(t *testing.T) func(*terraform.State) error {
 	return func(*terraform.State) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if len(s.apiSaw) != calls {
-			return fmt.Errorf("API calls: got %d, want %d", len(s.apiSaw), calls)
+		calls := s.apiSaw[s.checked:]
+		s.checked = len(s.apiSaw)
+		if len(calls) == 0 || calls[len(calls)-1].generation != s.generation {
+			return fmt.Errorf("the API got %d calls since the last check, none during this step", len(calls))
 		}
-		last := s.apiSaw[len(s.apiSaw)-1]
-		token, ok := strings.CutPrefix(last, "Bearer ")
-		if !ok {
-			return fmt.Errorf("the API's last call carried no bearer token (Authorization header of %d bytes)", len(last))
+		for i, c := range calls {
+			token, ok := strings.CutPrefix(c.authorization, "Bearer ")
+			if !ok {
+				return fmt.Errorf("API call %d carried no bearer token (Authorization header of %d bytes)", i+1, len(c.authorization))
+			}
+			if gen, issued := s.issued[token]; !issued || gen != c.generation {
+				return fmt.Errorf("API call %d carried a token from secret generation %d (0: never issued), want %d", i+1, gen, c.generation)
+			}
 		}
-		gen, issued := s.issued[token]
-		if !issued || gen != s.generation {
-			return fmt.Errorf("the API's last call carried a token from generation %d (0: never issued), want %d", gen, s.generation)
-		}
-		t.Logf("the API saw a token issued with secret generation %d", gen)
+		t.Logf("the API saw %d calls, each with a token of the secret current at the time", len(calls))
 		return nil
 	}
 }
@@ -482,8 +499,9 @@ func (s *rotatingTokenServer) expectAPISawCurrentToken(t *testing.T, calls int) 
 type probeProvider struct{}
 
 var (
-	_ provider.Provider = (*probeProvider)(nil)
-	_ resource.Resource = (*probeCallResource)(nil)
+	_ provider.Provider     = (*probeProvider)(nil)
+	_ resource.Resource     = (*probeCallResource)(nil)
+	_ datasource.DataSource = (*probeMeDataSource)(nil)
 )
 
 type probeProviderModel struct {
@@ -516,14 +534,17 @@ func (p *probeProvider) Configure(ctx context.Context, req provider.ConfigureReq
 		return
 	}
 	// An unknown or null header is sent as none, as a real provider would.
-	resp.ResourceData = &probeClient{url: m.URL.ValueString(), authorization: m.Authorization.ValueString()}
+	c := &probeClient{url: m.URL.ValueString(), authorization: m.Authorization.ValueString()}
+	resp.ResourceData, resp.DataSourceData = c, c
 }
 
 func (p *probeProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{func() resource.Resource { return &probeCallResource{} }}
 }
 
-func (p *probeProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
+func (p *probeProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{func() datasource.DataSource { return &probeMeDataSource{} }}
+}
 
 // probeCallResource calls the API on create and update and records who the
 // API says the token belongs to.
@@ -565,7 +586,7 @@ func (r *probeCallResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	m.ID = types.StringValue("probe")
-	m.Subject, resp.Diagnostics = r.call(ctx)
+	m.Subject, resp.Diagnostics = r.client.call(ctx)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -578,7 +599,7 @@ func (r *probeCallResource) Update(ctx context.Context, req resource.UpdateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	m.Subject, resp.Diagnostics = r.call(ctx)
+	m.Subject, resp.Diagnostics = r.client.call(ctx)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -587,21 +608,21 @@ func (r *probeCallResource) Update(ctx context.Context, req resource.UpdateReque
 
 // call sends one request to the API with the configured Authorization
 // header and returns the client id the API says the token belongs to.
-func (r *probeCallResource) call(ctx context.Context) (types.String, diag.Diagnostics) {
+func (c *probeClient) call(ctx context.Context) (types.String, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	if r.client == nil {
+	if c == nil {
 		diags.AddError("Unconfigured Probe Provider", "The probe provider was not configured.")
 		return types.StringNull(), diags
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodGet, r.client.url, nil)
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
 	if err != nil {
 		diags.AddError("Invalid Probe URL", err.Error())
 		return types.StringNull(), diags
 	}
-	if r.client.authorization != "" {
-		httpReq.Header.Set("Authorization", r.client.authorization)
+	if c.authorization != "" {
+		httpReq.Header.Set("Authorization", c.authorization)
 	}
 	httpResp, err := http.DefaultClient.Do(httpReq)
 	if err != nil {
@@ -613,7 +634,7 @@ func (r *probeCallResource) call(ctx context.Context) (types.String, diag.Diagno
 	if httpResp.StatusCode != http.StatusOK {
 		diags.AddError("API Refused the Probe",
 			fmt.Sprintf("The API answered %s; the provider was configured with an Authorization header: %v. Answer: %s",
-				httpResp.Status, r.client.authorization != "", bytes.TrimSpace(body)))
+				httpResp.Status, c.authorization != "", bytes.TrimSpace(body)))
 		return types.StringNull(), diags
 	}
 	var me tokenserver.Me
@@ -627,4 +648,38 @@ func (r *probeCallResource) call(ctx context.Context) (types.String, diag.Diagno
 func (r *probeCallResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
 
 func (r *probeCallResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
+
+// probeMeDataSource calls the API whenever it is read, at plan time too.
+type probeMeDataSource struct{ client *probeClient }
+
+type probeMeModel struct {
+	Subject types.String `tfsdk:"subject"`
+}
+
+func (d *probeMeDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_me"
+}
+
+func (d *probeMeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = datasourceschema.Schema{
+		Attributes: map[string]datasourceschema.Attribute{
+			"subject": datasourceschema.StringAttribute{Computed: true},
+		},
+	}
+}
+
+func (d *probeMeDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, _ *datasource.ConfigureResponse) {
+	if c, ok := req.ProviderData.(*probeClient); ok {
+		d.client = c
+	}
+}
+
+func (d *probeMeDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m probeMeModel
+	m.Subject, resp.Diagnostics = d.client.call(ctx)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -42,7 +42,7 @@ resource "oauth2_connection" "salesforce" {
 
 # A fresh token for this run only, fed from the same variables and locals
 # as the connection rather than from its attributes, so that OpenTofu opens
-# it on the first apply too.
+# it during the first plan too.
 ephemeral "oauth2_access_token" "salesforce" {
   grant_type    = "client_credentials"
   token_url     = local.salesforce_token_url
