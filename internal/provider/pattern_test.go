@@ -40,11 +40,15 @@ import (
 // recommend: the ephemeral oauth2_access_token is fed from the same
 // variables and locals as the oauth2_connection, never from the
 // connection's attributes, and another provider is configured from it.
-// The CLI, not this provider, decides when an ephemeral resource is opened;
-// OpenTofu defers one that depends on a resource with pending changes, and
-// the other provider then runs without a token. The "probe" provider below
-// stands for that other provider: it calls an API with the Authorization
-// header it was configured with, and fails when the API refuses it.
+// The CLI, not this provider, decides when an ephemeral resource is opened:
+// during plan, OpenTofu defers one that depends on a resource with pending
+// changes, and the other provider then plans without a token. The "probe"
+// provider below stands for that other provider: it calls an API with the
+// Authorization header it was configured with, from a data source (read
+// during plan) and a resource (created during apply), and fails when the
+// API refuses it. Fed from the connection's attributes, the configuration
+// below fails its first plan under OpenTofu 1.12 and passes under
+// Terraform 1.11.
 
 // TestAccPattern_tokenToAnotherProvider applies the recommended
 // configuration twice: once from nothing, once after a client secret
