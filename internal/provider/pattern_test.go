@@ -149,8 +149,7 @@ func TestAccPattern_authorizationCodeConnectionID(t *testing.T) {
 					statecheck.ExpectKnownValue("oauth2_connection.api", tfjsonpath.New("status"), knownvalue.StringExact("authorized")),
 				},
 				Check: func(s *terraform.State) error {
-					connectionID = s.RootModule().Outputs["connection_id"].Value.(string)
-					return nil
+					return readOutput(s, "connection_id", &connectionID)
 				},
 			},
 			{
@@ -196,7 +195,9 @@ func TestAccPattern_authorizationCodeConnectionID(t *testing.T) {
 				},
 				Check: func(s *terraform.State) error {
 					old := connectionID
-					connectionID = s.RootModule().Outputs["connection_id"].Value.(string)
+					if err := readOutput(s, "connection_id", &connectionID); err != nil {
+						return err
+					}
 					if connectionID == old {
 						return fmt.Errorf("the replaced connection kept its id %q", old)
 					}
@@ -215,6 +216,20 @@ func TestAccPattern_authorizationCodeConnectionID(t *testing.T) {
 }
 
 const patternClientID = "pattern-client"
+
+// readOutput copies the string output name of the root module into dst.
+func readOutput(s *terraform.State, name string, dst *string) error {
+	o, ok := s.RootModule().Outputs[name]
+	if !ok {
+		return fmt.Errorf("no output %q", name)
+	}
+	v, ok := o.Value.(string)
+	if !ok {
+		return fmt.Errorf("output %q is a %T, not a string", name, o.Value)
+	}
+	*dst = v
+	return nil
+}
 
 // testAccPatternConfig is the README's pattern with the probe provider in
 // the place of any provider that takes a bearer token.

@@ -123,8 +123,8 @@ func cliName(path string) string {
 }
 
 // versionAtLeast reports whether a version such as "1.11.4" or
-// "1.12.0-beta1" is at least min (major, minor).
-func versionAtLeast(version string, min [2]int) bool {
+// "1.12.0-beta1" is at least want (major, minor).
+func versionAtLeast(version string, want [2]int) bool {
 	parts := strings.SplitN(strings.TrimPrefix(version, "v"), ".", 3)
 	if len(parts) < 2 {
 		return false
@@ -134,5 +134,5 @@ func versionAtLeast(version string, min [2]int) bool {
 	if err := errors.Join(err1, err2); err != nil {
 		return false
 	}
-	return major > min[0] || major == min[0] && minor >= min[1]
+	return major > want[0] || major == want[0] && minor >= want[1]
 }
