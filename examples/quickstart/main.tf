@@ -14,6 +14,10 @@ terraform {
 
 provider "oauth2" {}
 
+locals {
+  scopes = ["read", "write"]
+}
+
 # Apply requests a token with these credentials and fails if the token
 # endpoint refuses them. The secret is write-only: it is sent, never stored.
 resource "oauth2_connection" "api" {
@@ -23,7 +27,7 @@ resource "oauth2_connection" "api" {
   client_id                = var.client_id
   client_secret_wo         = var.client_secret
   client_secret_wo_version = 1
-  scopes                   = ["read", "write"]
+  scopes                   = local.scopes
   api_base_url             = var.api_base_url
 }
 
@@ -39,11 +43,15 @@ resource "oauth2_webhook_secret" "events" {
 }
 
 # A fresh access token for this run only: it never appears in plan or state.
+# It is fed from the same variables as the connection, never from the
+# connection's attributes: during plan, OpenTofu does not open an ephemeral
+# resource that depends on a resource with pending changes, such as this
+# connection on the first apply.
 ephemeral "oauth2_access_token" "api" {
-  token_url     = oauth2_connection.api.token_url
-  client_id     = oauth2_connection.api.client_id
+  token_url     = var.token_url
+  client_id     = var.client_id
   client_secret = var.client_secret
-  scopes        = oauth2_connection.api.scopes
+  scopes        = local.scopes
 }
 
 # Proves the token works by calling the API with it. Ephemeral values may be

@@ -1,18 +1,26 @@
-// Command demo runs examples/quickstart end to end with OpenTofu and the
-// provider built from this repository, against a token server started in
-// this process on 127.0.0.1. It needs no network: the provider is installed
-// through a dev_overrides CLI configuration and the only other resource is
-// the built-in terraform_data.
+// Command demo runs examples/quickstart end to end with Terraform or
+// OpenTofu and the provider built from this repository, against a token
+// server started in this process on 127.0.0.1. It needs no network: the
+// provider is installed through a dev_overrides CLI configuration and the
+// only other resource is the built-in terraform_data.
 //
-// Steps: start the token server, build the provider (unless -provider names
-// one), copy the example into a temporary directory, run `tofu apply`,
-// `tofu output` and `tofu destroy`, print what happened, and stop the
-// server. Any failure exits non-zero; the OpenTofu output is streamed as it
+// The CLI is the one -cli names; without -cli, `tofu` and then `terraform`
+// from PATH, the first of version 1.11 or later (ephemeral resources and
+// write-only attributes); without either, .bin/tofu, which `make tofu`
+// builds from the pinned tools/tofu module when it is missing or outdated.
+// The demo says which CLI it uses and its version.
+//
+// Steps: choose the CLI, start the token server, build the provider (unless
+// -provider names one), copy the example into a temporary directory, run
+// `apply`, `output` and `destroy`, print what happened, and stop the
+// server. Any failure exits non-zero; the CLI's output is streamed as it
 // runs.
 //
 // Run from the repository root:
 //
-//	go run ./tools/demo [-tofu ./.bin/tofu] [-provider path/to/terraform-provider-oauth2] [-keep]
+//	go run ./tools/demo [-cli path/to/terraform-or-tofu] [-provider path/to/terraform-provider-oauth2] [-keep]
+//
+// -tofu is the former name of -cli and still works.
 //
 // With -probe URL the command instead acts as the example's token check: it
 // calls URL/api/me with the Authorization header from $AUTH and exits
@@ -62,7 +70,7 @@ const (
 )
 
 type options struct {
-	tofu     string
+	cli      string
 	provider string
 	example  string
 	keep     bool
@@ -72,7 +80,8 @@ type options struct {
 func main() {
 	var opts options
 	probeURL := flag.String("probe", "", "check mode: call `URL`/api/me with the Authorization header in $AUTH and exit non-zero unless it answers 200")
-	flag.StringVar(&opts.tofu, "tofu", filepath.Join(".bin", "tofu"), "Terraform-compatible CLI `binary` (OpenTofu or Terraform)")
+	flag.StringVar(&opts.cli, "cli", "", "Terraform or OpenTofu `binary`, version 1.11 or later; empty: tofu or terraform from PATH, else .bin/tofu (built by `make tofu`)")
+	flag.StringVar(&opts.cli, "tofu", "", "the former name of -cli: a Terraform or OpenTofu `binary`")
 	flag.StringVar(&opts.provider, "provider", "", "built provider `binary`; empty builds one from the repository root")
 	flag.StringVar(&opts.example, "example", "", "example `directory` to run (default examples/quickstart under the repository root)")
 	flag.BoolVar(&opts.keep, "keep", false, "keep the temporary working directory for inspection")
@@ -130,12 +139,12 @@ type demo struct {
 	opts    options
 	root    string
 	workDir string // holds the CLI config and, when built here, the provider
-	config  string // the OpenTofu root module
+	config  string // the root module the CLI runs in
 	env     []string
 	color   bool
 	srv     *tokenserver.Server
 
-	transcript bytes.Buffer // all OpenTofu output, searched for secrets
+	transcript bytes.Buffer // all CLI output, searched for secrets
 }
 
 func run(ctx context.Context, opts options) (err error) {
@@ -145,14 +154,12 @@ func run(ctx context.Context, opts options) (err error) {
 	if d.root, err = repoRoot(); err != nil {
 		return err
 	}
-	tofu, err := filepath.Abs(opts.tofu)
+	cli, err := chooseCLI(ctx, d.root, opts.cli, os.Getenv("PATH"))
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(tofu); err != nil {
-		return fmt.Errorf("OpenTofu not found at %s (build it with `make tofu`, or pass -tofu): %w", tofu, err)
-	}
-	d.opts.tofu = tofu
+	step("Using %s %s (%s)", cli.name, cli.version, cli.path)
+	d.opts.cli = cli.path
 	if d.opts.example == "" {
 		d.opts.example = filepath.Join(d.root, "examples", "quickstart")
 	}
@@ -194,11 +201,11 @@ func run(ctx context.Context, opts options) (err error) {
 
 	// Destroy runs even after a failed apply, so a half-applied example
 	// leaves nothing behind in the state it was given.
-	applyErr := d.tofu(ctx, nil, "apply", "-auto-approve", "-input=false")
+	applyErr := d.runCLI(ctx, nil, "apply", "-auto-approve", "-input=false")
 	var outputs map[string]outputValue
 	afterApply := d.srv.Stats()
 	if applyErr == nil {
-		if applyErr = d.tofu(ctx, nil, "output"); applyErr == nil {
+		if applyErr = d.runCLI(ctx, nil, "output"); applyErr == nil {
 			outputs, applyErr = d.outputs(ctx)
 		}
 	}
@@ -211,7 +218,7 @@ func run(ctx context.Context, opts options) (err error) {
 	if _, err := os.Stat(filepath.Join(d.config, "terraform.tfstate")); err == nil {
 		destroyCtx, cancelDestroy := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 		defer cancelDestroy()
-		destroyErr = d.tofu(destroyCtx, nil, "destroy", "-auto-approve", "-input=false")
+		destroyErr = d.runCLI(destroyCtx, nil, "destroy", "-auto-approve", "-input=false")
 	}
 	if applyErr != nil {
 		return errors.Join(applyErr, destroyErr)
@@ -220,7 +227,7 @@ func run(ctx context.Context, opts options) (err error) {
 		return destroyErr
 	}
 	if leaks := d.srv.Leaks(d.transcript.String()); len(leaks) > 0 {
-		return fmt.Errorf("the OpenTofu output shows secrets: %s", strings.Join(leaks, ", "))
+		return fmt.Errorf("the CLI output shows secrets: %s", strings.Join(leaks, ", "))
 	}
 	if err := d.srv.Close(); err != nil {
 		return fmt.Errorf("stopping the token server: %w", err)
@@ -279,7 +286,7 @@ func (d *demo) installProvider(ctx context.Context) (string, error) {
 }
 
 // prepare writes the CLI configuration, copies the example and builds the
-// environment every OpenTofu command runs with.
+// environment every CLI command runs with.
 func (d *demo) prepare(providerDir string) error {
 	cliConfig := filepath.Join(d.workDir, "cli.tfrc")
 	var rc strings.Builder
@@ -335,7 +342,7 @@ func (d *demo) prepare(providerDir string) error {
 	return nil
 }
 
-// cleanEnv drops inherited settings that would change what OpenTofu or the
+// cleanEnv drops inherited settings that would change what the CLI or the
 // provider does, so the demo behaves the same on every machine.
 func cleanEnv(env []string) []string {
 	drop := []string{"TF_CLI_CONFIG_FILE", "TF_CLI_ARGS", "TF_DATA_DIR", "TF_WORKSPACE", "TF_PLUGIN_CACHE_DIR", "TF_REATTACH_PROVIDERS", "TF_IN_AUTOMATION", "CHECKPOINT_DISABLE"}
@@ -350,24 +357,24 @@ func cleanEnv(env []string) []string {
 	return out
 }
 
-// tofu runs one OpenTofu command in the example directory, streaming its
+// runCLI runs one CLI command in the example directory, streaming its
 // output, or capturing stdout into capture when it is not nil.
-func (d *demo) tofu(ctx context.Context, capture *bytes.Buffer, args ...string) error {
+func (d *demo) runCLI(ctx context.Context, capture *bytes.Buffer, args ...string) error {
 	args = append([]string{"-chdir=" + d.config}, args...)
 	if !d.color {
 		args = append(args, "-no-color")
 	}
-	cli := filepath.Base(d.opts.tofu)
+	cli := filepath.Base(d.opts.cli)
 	step("%s %s", cli, strings.Join(args[1:], " "))
-	cmd := exec.CommandContext(ctx, d.opts.tofu, args...)
+	cmd := exec.CommandContext(ctx, d.opts.cli, args...)
 	cmd.Env = d.env
-	// Everything OpenTofu prints is also kept, to be searched for secrets.
+	// Everything the CLI prints is also kept, to be searched for secrets.
 	cmd.Stdout = io.MultiWriter(os.Stdout, &d.transcript)
 	cmd.Stderr = io.MultiWriter(os.Stderr, &d.transcript)
 	if capture != nil {
 		cmd.Stdout = io.MultiWriter(capture, &d.transcript)
 	}
-	// Interrupt lets OpenTofu release its state lock and stop its provider
+	// Interrupt lets the CLI release its state lock and stop its provider
 	// before it exits; WaitDelay bounds how long that may take.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 30 * time.Second
@@ -380,7 +387,7 @@ func (d *demo) tofu(ctx context.Context, capture *bytes.Buffer, args ...string) 
 	return nil
 }
 
-// outputValue is one entry of `tofu output -json`.
+// outputValue is one entry of `output -json`.
 type outputValue struct {
 	Sensitive bool            `json:"sensitive"`
 	Value     json.RawMessage `json:"value"`
@@ -396,12 +403,12 @@ func (o outputValue) String() string {
 
 func (d *demo) outputs(ctx context.Context) (map[string]outputValue, error) {
 	var buf bytes.Buffer
-	if err := d.tofu(ctx, &buf, "output", "-json"); err != nil {
+	if err := d.runCLI(ctx, &buf, "output", "-json"); err != nil {
 		return nil, err
 	}
 	var out map[string]outputValue
 	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
-		return nil, fmt.Errorf("tofu output -json: %w: %q", err, buf.String())
+		return nil, fmt.Errorf("output -json: %w: %q", err, buf.String())
 	}
 	return out, nil
 }

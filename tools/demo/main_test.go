@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +68,86 @@ func TestShellQuote(t *testing.T) {
 		}
 		if string(out) != s {
 			t.Errorf("sh printed %q for shellQuote(%q), want it unchanged", out, s)
+		}
+	}
+}
+
+// fakeCLI writes an executable that answers `version -json` like Terraform
+// and OpenTofu do, with the given version.
+func fakeCLI(t *testing.T, dir, name, version string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	script := "#!/bin/sh\nprintf '{\"terraform_version\":\"" + version + "\",\"platform\":\"linux_amd64\"}\\n'\n"
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestChooseCLI(t *testing.T) {
+	tmp := t.TempDir()
+	oldTofu := fakeCLI(t, filepath.Join(tmp, "a"), "tofu", "1.10.5")
+	terraform := fakeCLI(t, filepath.Join(tmp, "b"), "terraform", "1.11.4")
+	tofu := fakeCLI(t, filepath.Join(tmp, "c"), "tofu", "1.12.0-beta1")
+	ctx := context.Background()
+
+	for _, tc := range []struct {
+		name     string
+		explicit string
+		path     []string
+		want     cli
+		wantErr  string
+	}{
+		{
+			name: "tofu first",
+			path: []string{filepath.Dir(terraform), filepath.Dir(tofu)},
+			want: cli{path: tofu, name: "OpenTofu", version: "1.12.0-beta1"},
+		},
+		{
+			name: "too old skipped",
+			path: []string{filepath.Dir(oldTofu), filepath.Dir(terraform)},
+			want: cli{path: terraform, name: "Terraform", version: "1.11.4"},
+		},
+		{
+			name:     "explicit wins over PATH",
+			explicit: terraform,
+			path:     []string{filepath.Dir(tofu)},
+			want:     cli{path: terraform, name: "Terraform", version: "1.11.4"},
+		},
+		{
+			name:     "explicit too old",
+			explicit: oldTofu,
+			wantErr:  "OpenTofu 1.10.5; the quickstart needs 1.11 or later",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := chooseCLI(ctx, tmp, tc.explicit, strings.Join(tc.path, string(os.PathListSeparator)))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error: got %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestVersionAtLeast(t *testing.T) {
+	for v, want := range map[string]bool{
+		"1.11.0": true, "1.11.4": true, "1.12.0-beta1": true, "v1.11.0": true, "2.0.0": true,
+		"1.10.9": false, "0.15.0": false, "1": false, "": false, "x.y.z": false,
+	} {
+		if got := versionAtLeast(v, [2]int{1, 11}); got != want {
+			t.Errorf("versionAtLeast(%q): got %v, want %v", v, got, want)
 		}
 	}
 }

@@ -23,23 +23,30 @@ variable "client_secret" {
   ephemeral   = true
 }
 
+locals {
+  entra_token_url = "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"
+  graph_scopes    = ["https://graph.microsoft.com/.default"]
+}
+
 resource "oauth2_connection" "graph" {
   label                    = "Microsoft Graph (app-only)"
   grant_type               = "client_credentials"
-  token_url                = "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"
+  token_url                = local.entra_token_url
   tenant_id                = var.tenant_id
   client_id                = var.client_id
   client_secret_wo         = var.client_secret
   client_secret_wo_version = 1
-  scopes                   = ["https://graph.microsoft.com/.default"]
+  scopes                   = local.graph_scopes
   api_base_url             = "https://graph.microsoft.com/v1.0"
 }
 
+# The same variables and locals as the connection, not its attributes: see
+# the passing-tokens guide.
 ephemeral "oauth2_access_token" "graph" {
   grant_type    = "client_credentials"
-  token_url     = oauth2_connection.graph.token_url
-  tenant_id     = oauth2_connection.graph.tenant_id
-  client_id     = oauth2_connection.graph.client_id
+  token_url     = local.entra_token_url
+  tenant_id     = var.tenant_id
+  client_id     = var.client_id
   client_secret = var.client_secret
-  scopes        = oauth2_connection.graph.scopes
+  scopes        = local.graph_scopes
 }

@@ -23,23 +23,30 @@ variable "salesforce_client_secret" {
   ephemeral   = true
 }
 
+locals {
+  salesforce_token_url = "https://${var.salesforce_my_domain}/services/oauth2/token"
+  salesforce_api_url   = "https://${var.salesforce_my_domain}"
+}
+
 # Apply requests a token for the connected app's run-as user and fails with
 # Salesforce's answer if the credentials or the app settings are wrong.
 resource "oauth2_connection" "salesforce" {
   label                    = "Salesforce Production Integration"
   grant_type               = "client_credentials"
-  token_url                = "https://${var.salesforce_my_domain}/services/oauth2/token"
+  token_url                = local.salesforce_token_url
   client_id                = var.salesforce_client_id
   client_secret_wo         = var.salesforce_client_secret
   client_secret_wo_version = 1
-  api_base_url             = "https://${var.salesforce_my_domain}"
+  api_base_url             = local.salesforce_api_url
 }
 
-# A fresh token for this run only.
+# A fresh token for this run only, fed from the same variables and locals
+# as the connection rather than from its attributes, so that OpenTofu opens
+# it during the first plan too.
 ephemeral "oauth2_access_token" "salesforce" {
   grant_type    = "client_credentials"
-  token_url     = oauth2_connection.salesforce.token_url
-  client_id     = oauth2_connection.salesforce.client_id
+  token_url     = local.salesforce_token_url
+  client_id     = var.salesforce_client_id
   client_secret = var.salesforce_client_secret
 }
 
@@ -51,7 +58,7 @@ resource "terraform_data" "salesforce_limits" {
     command = "curl --fail --silent --show-error -o /dev/null -H \"Authorization: $AUTH\" \"$API_URL/services/data/v62.0/limits\""
     environment = {
       AUTH    = ephemeral.oauth2_access_token.salesforce.authorization_header
-      API_URL = oauth2_connection.salesforce.api_base_url
+      API_URL = local.salesforce_api_url
     }
   }
 }
