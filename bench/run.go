@@ -132,6 +132,9 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	b.env = append(cleanEnv(),
 		"TF_CLI_CONFIG_FILE="+rc,
+		// The default token store, in the bench's own directory: a rerun
+		// reuses the tokens the first apply stored.
+		"OAUTH2_TOKEN_STORE_PATH="+filepath.Join(b.work, "tokens.json"),
 		"TF_IN_AUTOMATION=1",
 		"CHECKPOINT_DISABLE=1",
 		envWrapRSS+"="+b.rssDir,

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,15 +194,8 @@ func (b *bench) curlLoop(ctx context.Context, n int) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-func (b *bench) ephemeralHCL(m int, storePath string) string {
+func (b *bench) ephemeralHCL(m int) string {
 	provider := providerBlock
-	if storePath != "" {
-		provider = strings.Replace(providerBlock, `provider "oauth2" {}`, fmt.Sprintf(`provider "oauth2" {
-  token_store = {
-    file = { path = %q }
-  }
-}`, storePath), 1)
-	}
 	return provider + fmt.Sprintf(`
 ephemeral "oauth2_access_token" "bench" {
   count         = %d
@@ -246,15 +241,19 @@ func (b *bench) ephemeralTokens(ctx context.Context) error {
 	return nil
 }
 
-// storedTokens is scenario 2b: with the file token store, the first run
-// fills the store and every later plan and apply should find a fresh token
-// there and make no request at all.
+// storedTokens is scenario 2b: with the default token store (no token_store
+// block; OAUTH2_TOKEN_STORE_PATH moves it into the bench's directory), the
+// first run fills the store and every later plan and apply should find a
+// fresh token there and make no request at all.
 func (b *bench) storedTokens(ctx context.Context) error {
-	t := b.report.table("2b. Plan and apply with a token store (file backend)",
-		fmt.Sprintf("One ephemeral token; the first plan fills the store, then %d plan+apply runs follow. "+
-			"Token requests counted by the server; target 0 after the first run.", b.cfg.runs),
+	t := b.report.table("2b. Plan and apply with the default token store",
+		fmt.Sprintf("One ephemeral token, no token_store block; the first plan fills the default file store, then %d "+
+			"plan+apply runs follow. Token requests counted by the server; target 0 after the first run.", b.cfg.runs),
 		"run", "requests in plan", "requests in apply", "plan", "apply")
-	dir, err := b.dir("stored", b.ephemeralHCL(1, filepath.Join(b.work, "stored-tokens")))
+	if err := os.Remove(filepath.Join(b.work, "tokens.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	dir, err := b.dir("stored", b.ephemeralHCL(1))
 	if err != nil {
 		return err
 	}
@@ -280,7 +279,7 @@ func (b *bench) storedTokens(ctx context.Context) error {
 type planApply struct{ plan, apply result }
 
 func (b *bench) ephemeralRun(ctx context.Context, m int) (planApply, error) {
-	dir, err := b.dir(fmt.Sprintf("ephemeral-%d", m), b.ephemeralHCL(m, ""))
+	dir, err := b.dir(fmt.Sprintf("ephemeral-%d", m), b.ephemeralHCL(m))
 	if err != nil {
 		return planApply{}, err
 	}

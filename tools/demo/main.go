@@ -328,6 +328,8 @@ func (d *demo) prepare(providerDir string) error {
 		// Machines may export a TF_CLI_CONFIG_FILE that does not exist;
 		// this run's own file replaces it.
 		"TF_CLI_CONFIG_FILE="+cliConfig,
+		// The token store of this run, not the user's own.
+		"OAUTH2_TOKEN_STORE_PATH="+filepath.Join(d.workDir, "tokens.json"),
 		"TF_IN_AUTOMATION=1",
 		"CHECKPOINT_DISABLE=1",
 		"TF_VAR_token_url="+d.srv.TokenURL(),
