@@ -93,7 +93,7 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 	}
 	attrs["connection_id"] = schema.StringAttribute{
 		MarkdownDescription: "The `id` of an `oauth2_connection` whose newest refresh token the provider's " +
-			"`token_store` holds: one with the `refresh_token` grant, or with the `authorization_code` or `password` " +
+			"token store holds: one with the `refresh_token` grant, or with the `authorization_code` or `password` " +
 			"grant when the server issued a refresh token. The connection's stored access token is handed out while " +
 			"it is fresh; otherwise a token is obtained with the `refresh_token` grant from the stored refresh token, " +
 			"and a refresh token the server rotates is written back to the same entry, where the connection's next " +

@@ -203,10 +203,10 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"The code verifier is not stored: it is derived from the client secret (`client_secret` or " +
 			"`client_secret_wo`) and the request's `state`, and derived again when the code is exchanged, so the " +
 			"client secret must stay the same between the two applies. A public client (no client secret) derives " +
-			"it from the key of the provider `token_store` instead, which must likewise stay the same. A public " +
-			"client without a `token_store` has nothing to derive it from: its verifier is then kept in the " +
-			"resource's private state, which is saved in the state file until the code is exchanged; configure a " +
-			"`token_store` for public clients.",
+			"it from the key of the provider's token store instead, which must likewise stay the same. A public " +
+			"client with the token store disabled has nothing to derive it from: its verifier is then kept in the " +
+			"resource's private state, which is saved in the state file until the code is exchanged; keep the " +
+			"token store for public clients.",
 		Optional: true,
 		// Computed without a Default: ModifyPlan fills it in, because the
 		// default depends on grant_type.
@@ -270,12 +270,12 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		PlanModifiers: validationOutput,
 	}
 	attrs["obtained_refresh_token"] = schema.StringAttribute{
-		MarkdownDescription: "The newest refresh token of a provider without a `token_store`. For the " +
+		MarkdownDescription: "The newest refresh token of a provider whose token store is disabled. For the " +
 			"`authorization_code` grant: the refresh token the server issued with the code exchange, for use with " +
 			"the `refresh_token` grant. For the `refresh_token` grant: the new refresh token a server that rotates " +
 			"refresh tokens (RFC 9700 §4.14.2) issued at validation, when it retired the configured one; the apply " +
 			"then warns, and this value must be configured as the refresh token before the connection is validated " +
-			"again. Null otherwise, and always null when the provider has a `token_store`: the newest refresh token " +
+			"again. Null otherwise, and always null with the token store (on by default): the newest refresh token " +
 			"is kept there instead, and an `oauth2_access_token` with `connection_id` set to this connection's `id` " +
 			"uses it.",
 		Computed:      true,
@@ -289,9 +289,9 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "An OAuth 2.0 client connection. Create and update prove the credentials work by " +
 			"requesting a token from `token_url`; the apply fails, and nothing is saved, when the server refuses. " +
 			"The access token itself is never stored. For the `authorization_code` grant the first apply produces " +
-			"`authorization_request_url`; a second apply with `authorization_code_wo` exchanges the code. With a " +
-			"provider `token_store`, a connection whose grant uses or yields a refresh token keeps the newest one in " +
-			"the store, where an `oauth2_access_token` with `connection_id` finds it.",
+			"`authorization_request_url`; a second apply with `authorization_code_wo` exchanges the code. A " +
+			"connection whose grant uses or yields a refresh token keeps the newest one in the provider's token " +
+			"store (on by default), where an `oauth2_access_token` with `connection_id` finds it.",
 		Attributes: attrs,
 	}
 }
@@ -300,10 +300,11 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 // and refresh_token_wo, what validation does with a refresh token that the
 // server rotates.
 const refreshTokenRotationNote = " Validation presents it, and a server that rotates refresh tokens (RFC 9700 " +
-	"§4.14.2) then retires it. With a provider `token_store` the connection keeps the newest refresh token in the " +
-	"store and presents that one at later validations, starting over from the configured one only when a " +
-	"different refresh token is configured; an `oauth2_access_token` with `connection_id` refreshes from the same " +
-	"entry. Without a store, the apply warns and the new refresh token is kept in `obtained_refresh_token`."
+	"§4.14.2) then retires it. The provider's token store (on by default) keeps the newest refresh token of the " +
+	"chain that started from the configured one, and later validations present that one; a different configured " +
+	"refresh token starts a chain of its own. Every `oauth2_access_token` that starts from the same refresh token, " +
+	"or names this connection in `connection_id`, shares the chain. With the store disabled, the apply warns and " +
+	"the new refresh token is kept in `obtained_refresh_token`."
 
 // connectionValidator holds the rules of oauth2_connection, built once.
 var connectionValidator = settingsValidator{rules: append(connectionRules(true),
