@@ -292,7 +292,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		raw, err := json.Marshal(tokenExpiry{ExpiresAt: tok.Expiry, MinValidity: minValidity})
 		if err != nil {
 			resp.Diagnostics.AddError("Unable to Save OAuth2 Token Expiry",
-				"The token's expiry could not be encoded. This is a bug in the provider; please report it.\n\nError: "+err.Error())
+				"The token's expiry could not be encoded. This is a bug in the provider; please report it.\n\n"+errorCause(err))
 			return
 		}
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKeyExpiry, raw)...)
@@ -316,7 +316,7 @@ func (e *accessTokenEphemeralResource) Renew(ctx context.Context, req ephemeral.
 	var exp tokenExpiry
 	if err := json.Unmarshal(raw, &exp); err != nil {
 		resp.Diagnostics.AddError("Unable to Read OAuth2 Token Expiry",
-			"The stored token expiry is unreadable. This is a bug in the provider; please report it.\n\nError: "+err.Error())
+			"The stored token expiry is unreadable. This is a bug in the provider; please report it.\n\n"+errorCause(err))
 		return
 	}
 	warning, renewAt := renewWarning(exp, timeNow())
@@ -372,7 +372,7 @@ func optionalDuration(v types.String, attr string, diags *diag.Diagnostics) (tim
 	d, err := time.ParseDuration(v.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root(attr), "Invalid Duration",
-			fmt.Sprintf("%s %q is not a Go duration such as \"10m\". Correct it.\n\nError: %s", attr, v.ValueString(), err))
+			fmt.Sprintf("%s %q is not a Go duration such as \"10m\". Correct it.\n\n%s", attr, v.ValueString(), errorCause(err)))
 		return 0, false
 	}
 	return d, true

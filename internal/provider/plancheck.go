@@ -424,11 +424,3 @@ func importIDDiagnostics(id string) diag.Diagnostics {
 			"in the workspace that created it.", id))
 	return diags
 }
-
-// errorCause renders an underlying error as the last paragraph of a
-// diagnostic detail. The CLI prints a detail as it is, so a paragraph
-// starting "Error:" reads as a second error block; this one names the cause
-// without the package prefix that means nothing to a user.
-func errorCause(err error) string {
-	return "Cause: " + strings.TrimPrefix(err.Error(), "oauthclient: ")
-}

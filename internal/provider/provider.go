@@ -187,7 +187,7 @@ func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRe
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("ca_cert_pem"), "Unable to Configure OAuth2 Provider",
 			"The provider could not build its HTTP client. Check that ca_cert_pem (or "+envCACertPEM+
-				") holds PEM-encoded certificates.\n\nError: "+err.Error())
+				") holds PEM-encoded certificates.\n\n"+errorCause(err))
 		return
 	}
 
@@ -338,7 +338,7 @@ func durationSetting(v types.String, attr, env, def string, getenv func(string) 
 			msg = err.Error()
 		}
 		diags.AddAttributeError(path.Root(attr), "Invalid OAuth2 Provider Duration",
-			fmt.Sprintf("The %s must be a Go duration such as \"30s\" or \"5m\", got %q. Correct it or unset it to use the default.\n\nError: %s",
+			fmt.Sprintf("The %s must be a Go duration such as \"30s\" or \"5m\", got %q. Correct it or unset it to use the default.\n\nCause: %s",
 				source, s, msg))
 		return 0
 	}

@@ -287,7 +287,7 @@ func (p *oauth2Provider) openStore(ctx context.Context, block types.Object, gete
 			"The provider could not open its default token store, so tokens live in memory for this run only: plan "+
 				"and apply each request their own, and a refresh token the server rotates is not kept. Set "+
 				envTokenStorePath+" to a writable place, configure a token_store block, or set "+envTokenStoreDisabled+
-				"=true to silence this warning.\n\nError: "+err.Error())
+				"=true to silence this warning.\n\n"+errorCause(err))
 	}
 	return nil, backendMemory, diags
 }
@@ -468,5 +468,5 @@ func tokenStoreOpenErrorDetail(backend string, err error) string {
 		fix = "Check vault.address (or VAULT_ADDR), vault.token (or VAULT_TOKEN), vault.ca_cert_file (or VAULT_CACERT), " +
 			"and that the key (vault.key or " + envTokenStoreKey + ") is 32 bytes in base64 or hexadecimal."
 	}
-	return fmt.Sprintf("The provider could not open its %s token store. %s\n\nError: %s", backend, fix, err)
+	return fmt.Sprintf("The provider could not open its %s token store. %s\n\n%s", backend, fix, errorCause(err))
 }

@@ -315,7 +315,7 @@ func TestAccRedaction_tokenURLQueryReadable(t *testing.T) {
 	flat := strings.Join(strings.Fields(output), " ")
 	for _, want := range []string{
 		"The token endpoint " + tokenURL + " did not issue a token",
-		"Error: oauthclient: token endpoint " + tokenURL + " refused the request (status 401): invalid_client: client 1 is unknown",
+		`The server answered with status 401 and error "invalid_client": client 1 is unknown.`,
 	} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("the output lacks %q:\n%s", want, output)

@@ -207,7 +207,7 @@ func (r *webhookSecretResource) Create(ctx context.Context, req resource.CreateR
 	id, err := newID()
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create OAuth2 Webhook Secret",
-			"The provider could not generate a random identifier. Check the system's random source and apply again.\n\nError: "+err.Error())
+			"The provider could not generate a random identifier. Check the system's random source and apply again.\n\n"+errorCause(err))
 		return
 	}
 	plan.ID = types.StringValue(id)

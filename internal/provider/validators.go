@@ -44,8 +44,8 @@ func (v durationValidator) ValidateString(_ context.Context, req validator.Strin
 	}
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
-			fmt.Sprintf("The value %q of %s is not a usable duration. Use a Go duration such as \"30s\", \"5m\" or \"1h30m\".\n\nError: %s",
-				s, req.Path, err))
+			fmt.Sprintf("The value %q of %s is not a usable duration. Use a Go duration such as \"30s\", \"5m\" or \"1h30m\".\n\n%s",
+				s, req.Path, errorCause(err)))
 	}
 }
 
@@ -74,7 +74,7 @@ func (v tokenURLValidator) ValidateString(_ context.Context, req validator.Strin
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Token URL",
 			fmt.Sprintf("The %s is not a usable token endpoint. Give the absolute URL of the token endpoint, such as "+
 				"\"https://login.example.com/oauth2/token\", and put the client credentials in client_id and the client "+
-				"secret attributes, never in the URL.\n\nError: %s", req.Path, err))
+				"secret attributes, never in the URL.\n\n%s", req.Path, errorCause(err)))
 	}
 }
 
@@ -140,7 +140,7 @@ func decodeConfig(config tfsdk.Config, diags *diag.Diagnostics) (configValues, b
 	var c configValues
 	if err := config.Raw.As((*map[string]tftypes.Value)(&c)); err != nil {
 		diags.AddError("Unable to Read Configuration",
-			"The configuration could not be decoded for validation. This is a bug in the provider; please report it.\n\nError: "+err.Error())
+			"The configuration could not be decoded for validation. This is a bug in the provider; please report it.\n\n"+errorCause(err))
 		return nil, false
 	}
 	return c, true
@@ -172,7 +172,7 @@ func (c configValues) str(name string, diags *diag.Diagnostics) (types.String, b
 	var s string
 	if err := v.As(&s); err != nil {
 		diags.AddError("Invalid Configuration Rule",
-			fmt.Sprintf("A configuration rule reads the attribute %q as a string, which it is not. This is a bug in the provider; please report it.\n\nError: %s", name, err))
+			fmt.Sprintf("A configuration rule reads the attribute %q as a string, which it is not. This is a bug in the provider; please report it.\n\n%s", name, errorCause(err)))
 		return types.StringNull(), false
 	}
 	return types.StringValue(s), true
