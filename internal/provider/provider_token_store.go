@@ -158,9 +158,8 @@ func tokenStoreAttribute() schema.SingleNestedAttribute {
 			},
 			backendVault: schema.SingleNestedAttribute{
 				MarkdownDescription: "A KV version 2 secrets engine of HashiCorp Vault or OpenBao, one secret per " +
-					"entry, written with check-and-set. This backend is tested against a fake KV v2 server speaking " +
-					"the same HTTP API, because no Vault or OpenBao server can run in the project's CI. " +
-					"Conflicts with `file` and `postgres`.",
+					"entry, written with check-and-set; a lease kept in the secret, renewed while a refresh runs, makes " +
+					"concurrent refreshers wait for each other. Conflicts with `file` and `postgres`.",
 				Optional: true,
 				Attributes: map[string]schema.Attribute{
 					"address": schema.StringAttribute{
