@@ -37,36 +37,29 @@ func inFlightKey(chain tokenstore.Key) tokenstore.Key {
 // name of the refresh chain the request draws on ("" for none), so that two
 // connections' chains never share an access token.
 func AccessKey(req oauthclient.Request, chain string, nameKey []byte) tokenstore.Key {
-	parts := []string{
-		"access token v2",
-		chain,
-		req.Endpoint(),
-		string(req.GrantType),
-		req.ClientID,
-		req.ScopeParam(),
-		req.Delimiter(),
-		req.Username,
-	}
-	parts = appendExtraParams(parts, req.ExtraParams)
-	parts = append(parts, tokenstore.SecretName(nameKey, req.ClientSecret, req.Password, req.RefreshToken))
-	return tokenstore.KeyFor(parts...)
+	return tokenstore.KeyFor(requestParts([]string{"access token v2", chain}, req, nameKey)...)
 }
 
 // legacyRequestKey is the name under which earlier versions kept a whole
 // request's tokens, its refresh chain included. Only migration reads it.
 func legacyRequestKey(req oauthclient.Request, nameKey []byte) tokenstore.Key {
-	parts := []string{
-		"oauth2_access_token v1",
+	return tokenstore.KeyFor(requestParts([]string{"oauth2_access_token v1"}, req, nameKey)...)
+}
+
+// requestParts appends to head what identifies a whole request: its
+// endpoint, grant, client, scope, username and extra parameters, and its
+// secrets folded into one keyed hash.
+func requestParts(head []string, req oauthclient.Request, nameKey []byte) []string {
+	parts := append(head,
 		req.Endpoint(),
 		string(req.GrantType),
 		req.ClientID,
 		req.ScopeParam(),
 		req.Delimiter(),
 		req.Username,
-	}
+	)
 	parts = appendExtraParams(parts, req.ExtraParams)
-	parts = append(parts, tokenstore.SecretName(nameKey, req.ClientSecret, req.Password, req.RefreshToken))
-	return tokenstore.KeyFor(parts...)
+	return append(parts, tokenstore.SecretName(nameKey, req.ClientSecret, req.Password, req.RefreshToken))
 }
 
 // appendExtraParams appends the count, then each name and value in name
