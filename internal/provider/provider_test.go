@@ -18,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -524,4 +526,59 @@ func (c noSecretsCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequ
 
 func (c noSecretsCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
 	resp.Error = c.find("state", req.State)
+}
+
+// testAccStoreFactories serves a new provider instance on clock: like a new
+// process, it has nothing in memory from an earlier run.
+func testAccStoreFactories(clock *testClock) map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"oauth2": providerserver.NewProtocol6WithError(&oauth2Provider{version: "test", now: clock.Now}),
+		"echo":   echoprovider.NewProviderServer(),
+	}
+}
+
+// TestProviderSchemaDescriptions checks that every provider attribute,
+// nested token_store attributes included, has a description, and that the
+// secrets of the token store are sensitive.
+func TestProviderSchemaDescriptions(t *testing.T) {
+	server, err := testAccProtoV6ProviderFactories["oauth2"]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]*tfprotov6.SchemaAttribute{}
+	var walk func(prefix string, attrs []*tfprotov6.SchemaAttribute)
+	walk = func(prefix string, attrs []*tfprotov6.SchemaAttribute) {
+		for _, a := range attrs {
+			name := prefix + a.Name
+			seen[name] = a
+			if a.DescriptionKind != tfprotov6.StringKindMarkdown || strings.TrimSpace(a.Description) == "" {
+				t.Errorf("provider attribute %s has no Markdown description", name)
+			}
+			if a.NestedType != nil {
+				walk(name+".", a.NestedType.Attributes)
+			}
+		}
+	}
+	walk("", resp.Provider.Block.Attributes)
+	for _, name := range []string{
+		"token_store.file.key", "token_store.postgres.key", "token_store.postgres.conn_str",
+		"token_store.vault.key", "token_store.vault.token",
+	} {
+		if a := seen[name]; a == nil || !a.Sensitive {
+			t.Errorf("provider attribute %s is missing or not sensitive", name)
+		}
+	}
+	// User docs describe what the provider does, not how the project tests it.
+	for name, a := range seen {
+		if strings.Contains(a.Description, " CI") && strings.Contains(a.Description, "project") {
+			t.Errorf("provider attribute %s describes the project's CI: %q", name, a.Description)
+		}
+	}
+	if a := seen["token_store.disabled"]; a == nil || a.Type.String() != "tftypes.Bool" {
+		t.Errorf("token_store.disabled is missing or not a bool")
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,9 +17,16 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokens"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenserver"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
 )
 
@@ -318,4 +327,433 @@ func TestConnectionPasswordGrantKeepsRefreshToken(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAccTokenStore_authorizationCodeConnection exchanges an authorization
+// code with a token store: the refresh token goes to the store, not to
+// state, and an access token with connection_id refreshes with it and
+// stores the rotated one.
+func TestAccTokenStore_authorizationCodeConnection(t *testing.T) {
+	clock := &testClock{}
+	server := newStoreTokenServer(t, clock)
+	storePath := filepath.Join(t.TempDir(), "tokens.json")
+	key := testStoreKey(t)
+	const redirect = "http://127.0.0.1:8976/callback"
+
+	var code, connectionID string
+	vars := config.Variables{"code": lazyString{&code}}
+	provider := fmt.Sprintf(`
+variable "code" {
+  type = string
+}
+
+provider "oauth2" {
+  token_store = {
+    file = {
+      path = %[1]q
+      key  = %[2]q
+    }
+  }
+}
+`, storePath, key)
+	connection := func(withCode bool) string {
+		codeLines := ""
+		if withCode {
+			codeLines = "authorization_code_wo = var.code\n  authorization_code_wo_version = 1"
+		}
+		return fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label             = "Stored grant"
+  grant_type        = "authorization_code"
+  token_url         = %[1]q
+  authorization_url = %[2]q
+  redirect_uri      = %[3]q
+  client_id         = %[4]q
+  client_secret     = %[5]q
+  scopes            = ["read", "write"]
+  %[6]s
+}
+`, server.TokenURL(), server.url+tokenserver.AuthorizePath, redirect, storeClientID, storeClientSecret, codeLines)
+	}
+	ephemeral := fmt.Sprintf(`
+ephemeral "oauth2_access_token" "test" {
+  connection_id = oauth2_connection.test.id
+  token_url     = oauth2_connection.test.token_url
+  client_id     = oauth2_connection.test.client_id
+  client_secret = %[1]q
+  scopes        = ["read"]
+}
+
+provider "echo" {
+  data = ephemeral.oauth2_access_token.test
+}
+
+resource "echo" "test" {}
+`, storeClientSecret)
+
+	openStore := func() tokenstore.Store {
+		s, err := tokenstore.NewFile(tokenstore.FileConfig{Path: storePath, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	noStoredTokensInState := func(s *terraform.State) error {
+		_, issued := server.refreshTokens()
+		for name, r := range s.RootModule().Resources {
+			for k, v := range r.Primary.Attributes {
+				for _, rt := range issued {
+					if v == rt {
+						return fmt.Errorf("%s.%s holds a refresh token", name, k)
+					}
+				}
+			}
+		}
+		return nil
+	}
+	data := func(name string) tfjsonpath.Path { return tfjsonpath.New("data").AtMapKey(name) }
+	var handedOut string
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccStoreFactories(clock),
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{
+			{
+				Config:          provider + connection(false),
+				ConfigVariables: vars,
+				Check: func(s *terraform.State) error {
+					u, err := parseAuthURL(s.RootModule().Resources["oauth2_connection.test"].Primary.Attributes["authorization_request_url"])
+					if err != nil {
+						return err
+					}
+					// The user approves; the server redirects with a code.
+					code = server.IssueCode(storeClientID, redirect, u.Query().Get("code_challenge"), "read write")
+					return nil
+				},
+			},
+			{
+				Config:          provider + connection(true),
+				ConfigVariables: vars,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("authorized")),
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), knownvalue.Null()),
+				},
+				Check: func(s *terraform.State) error {
+					// Check runs before ConfigStateChecks.
+					connectionID = s.RootModule().Resources["oauth2_connection.test"].Primary.Attributes["id"]
+					_, issued := server.refreshTokens()
+					if len(issued) != 1 {
+						return fmt.Errorf("refresh tokens issued by the code exchange: got %d, want 1", len(issued))
+					}
+					e, err := connectionChain(openStore(), connectionID)
+					if err != nil || e == nil {
+						return fmt.Errorf("stored entry of the connection: %v, %v", e, err)
+					}
+					if e.RefreshToken != issued[0] {
+						return fmt.Errorf("the store does not hold the refresh token of the code exchange")
+					}
+					return noStoredTokensInState(s)
+				},
+			},
+			{
+				// Two hours later the stored access token has expired: the
+				// ephemeral refreshes with the stored refresh token.
+				PreConfig:       func() { clock.Advance(2 * time.Hour) },
+				Config:          provider + connection(true) + ephemeral,
+				ConfigVariables: vars,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), knownvalue.Null()),
+					// grant_type defaults to refresh_token for the request only; the
+					// result hands back the configuration as given.
+					statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("echo.test", data("refresh_token"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("echo.test", data("access_token"), stringValue(func(s string) error {
+						handedOut = s
+						return nil
+					})),
+				},
+				Check: func(s *terraform.State) error {
+					st := server.Stats()
+					if st.Refreshes != 1 || st.InvalidGrants != 0 || st.FamiliesRevoked != 0 {
+						return fmt.Errorf("refreshes %d, invalid_grant answers %d, families revoked %d; want 1, 0, 0", st.Refreshes, st.InvalidGrants, st.FamiliesRevoked)
+					}
+					presented, issued := server.refreshTokens()
+					if len(presented) != 1 || len(issued) != 2 || presented[0] != issued[0] {
+						return fmt.Errorf("the refresh did not present the refresh token of the code exchange (presented %d, issued %d)", len(presented), len(issued))
+					}
+					e, err := connectionChain(openStore(), connectionID)
+					if err != nil || e == nil {
+						return fmt.Errorf("stored entry of the connection: %v, %v", e, err)
+					}
+					if e.RefreshToken != issued[1] {
+						return fmt.Errorf("the rotated refresh token was not written back to the connection's entry")
+					}
+					return noStoredTokensInState(s)
+				},
+			},
+		},
+	})
+
+	// Later plans found the stored token fresh.
+	if st := server.Stats(); st.Refreshes != 1 || st.InvalidGrants != 0 {
+		t.Errorf("refreshes %d, invalid_grant answers %d; want 1, 0", st.Refreshes, st.InvalidGrants)
+	}
+	if !server.apiAccepts(t, handedOut) {
+		t.Errorf("the protected resource refused the access token handed out")
+	}
+	// Destroying the connection removed its entry.
+	if e, err := openStore().Get(context.Background(), tokens.ConnectionKey(connectionID)); err != nil || e != nil {
+		t.Errorf("entry of the destroyed connection: %v, %v; want none", e, err)
+	}
+}
+
+// TestAccTokenStore_refreshTokenConnection validates a refresh_token
+// connection with a token store against a server that rotates refresh
+// tokens and revokes the grant when a retired one comes back. Every
+// validation refreshes once, presenting the successor of the one before; an
+// access token with connection_id refreshes from the same entry, and the
+// next validation continues from what it stored; a newly configured refresh
+// token starts the chain over.
+func TestAccTokenStore_refreshTokenConnection(t *testing.T) {
+	clock := &testClock{}
+	server := newStoreTokenServer(t, clock)
+	storePath := filepath.Join(t.TempDir(), "tokens.json")
+	key := testStoreKey(t)
+	seed := server.IssueRefreshToken(storeClientID, "alice", "read write")
+	configured := seed
+	vars := config.Variables{"refresh_token": lazyString{&configured}}
+
+	connection := func(label, scopes string, version int) string {
+		return fmt.Sprintf(`
+variable "refresh_token" {
+  type      = string
+  sensitive = true
+}
+
+provider "oauth2" {
+  token_store = {
+    file = {
+      path = %[1]q
+      key  = %[2]q
+    }
+  }
+}
+
+resource "oauth2_connection" "test" {
+  label                    = %[3]q
+  grant_type               = "refresh_token"
+  token_url                = %[4]q
+  client_id                = %[5]q
+  client_secret            = %[6]q
+  refresh_token_wo         = var.refresh_token
+  refresh_token_wo_version = %[7]d
+  scopes                   = %[8]s
+}
+`, storePath, key, label, server.TokenURL(), storeClientID, storeClientSecret, version, scopes)
+	}
+	ephemeral := fmt.Sprintf(`
+ephemeral "oauth2_access_token" "test" {
+  connection_id = oauth2_connection.test.id
+  token_url     = oauth2_connection.test.token_url
+  client_id     = oauth2_connection.test.client_id
+  client_secret = %[1]q
+  scopes        = ["read"]
+}
+
+provider "echo" {
+  data = ephemeral.oauth2_access_token.test
+}
+
+resource "echo" "test" {}
+`, storeClientSecret)
+
+	openStore := func() tokenstore.Store {
+		s, err := tokenstore.NewFile(tokenstore.FileConfig{Path: storePath, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	var connectionID string
+	// chain checks that n refresh tokens were presented in all, that the
+	// last one was want(issued), that the server refused none, and that the
+	// connection's entry holds the newest refresh token issued.
+	chain := func(n int, want func(issued []string) string) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			connectionID = s.RootModule().Resources["oauth2_connection.test"].Primary.Attributes["id"]
+			st := server.Stats()
+			if st.InvalidGrants != 0 || st.FamiliesRevoked != 0 {
+				return fmt.Errorf("invalid_grant answers %d, families revoked %d; want none", st.InvalidGrants, st.FamiliesRevoked)
+			}
+			presented, issued := server.refreshTokens()
+			if len(presented) != n || len(issued) != n {
+				return fmt.Errorf("refresh tokens presented %d, issued %d; want %d each (one refresh per validation)", len(presented), len(issued), n)
+			}
+			if presented[n-1] != want(issued) {
+				return fmt.Errorf("refresh %d did not present the expected refresh token", n)
+			}
+			e, err := connectionChain(openStore(), connectionID)
+			if err != nil || e == nil {
+				return fmt.Errorf("stored entry of the connection: %v, %v", e, err)
+			}
+			if e.RefreshToken != issued[n-1] {
+				return fmt.Errorf("the connection's entry does not hold the newest refresh token")
+			}
+			for name, r := range s.RootModule().Resources {
+				for k, v := range r.Primary.Attributes {
+					for _, rt := range append([]string{seed, configured}, issued...) {
+						if v == rt {
+							return fmt.Errorf("%s.%s holds a refresh token", name, k)
+						}
+					}
+				}
+			}
+			return nil
+		}
+	}
+	previous := func(issued []string) string { return issued[len(issued)-2] }
+	validated := []statecheck.StateCheck{
+		statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+		statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), knownvalue.Null()),
+	}
+	data := func(name string) tfjsonpath.Path { return tfjsonpath.New("data").AtMapKey(name) }
+	var handedOut string
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccStoreFactories(clock),
+		TerraformVersionChecks:   writeOnlyVersions,
+		Steps: []resource.TestStep{
+			{
+				Config:            connection("Rotating", `["read"]`, 1),
+				ConfigVariables:   vars,
+				Check:             chain(1, func([]string) string { return seed }),
+				ConfigStateChecks: validated,
+			},
+			{
+				// A changed scope validates again, from the stored successor.
+				Config:            connection("Rotating", `["read", "write"]`, 1),
+				ConfigVariables:   vars,
+				Check:             chain(2, previous),
+				ConfigStateChecks: validated,
+			},
+			{
+				Config:            connection("Rotating again", `["write"]`, 1),
+				ConfigVariables:   vars,
+				Check:             chain(3, previous),
+				ConfigStateChecks: validated,
+			},
+			{
+				// Two hours later the stored access token has expired: the
+				// ephemeral refreshes from the connection's entry.
+				PreConfig:       func() { clock.Advance(2 * time.Hour) },
+				Config:          connection("Rotating again", `["write"]`, 1) + ephemeral,
+				ConfigVariables: vars,
+				Check:           chain(4, previous),
+				ConfigStateChecks: []statecheck.StateCheck{
+					// grant_type defaults to refresh_token for the request only; the
+					// result hands back the configuration as given.
+					statecheck.ExpectKnownValue("echo.test", data("grant_type"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("echo.test", data("scopes"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("read")})),
+					statecheck.ExpectKnownValue("echo.test", data("access_token"), stringValue(func(s string) error {
+						handedOut = s
+						return nil
+					})),
+				},
+			},
+			{
+				// The next validation continues from what the ephemeral stored.
+				Config:            connection("Rotating again", `["read"]`, 1),
+				ConfigVariables:   vars,
+				Check:             chain(5, previous),
+				ConfigStateChecks: validated,
+			},
+			{
+				// The same token under a new version continues the chain:
+				// the configured one was retired long ago.
+				Config:            connection("Rotating again", `["write"]`, 2),
+				ConfigVariables:   vars,
+				Check:             chain(6, previous),
+				ConfigStateChecks: validated,
+			},
+			{
+				// A newly configured refresh token starts over from it.
+				PreConfig: func() {
+					configured = server.IssueRefreshToken(storeClientID, "alice", "read write")
+				},
+				Config:            connection("Rotating again", `["write"]`, 3),
+				ConfigVariables:   vars,
+				Check:             chain(7, func([]string) string { return configured }),
+				ConfigStateChecks: validated,
+			},
+		},
+	})
+
+	if !server.apiAccepts(t, handedOut) {
+		t.Errorf("the protected resource refused the access token handed out through connection_id")
+	}
+	// Destroying the connection removed its entry.
+	if e, err := openStore().Get(context.Background(), tokens.ConnectionKey(connectionID)); err != nil || e != nil {
+		t.Errorf("entry of the destroyed connection: %v, %v; want none", e, err)
+	}
+}
+
+// TestAccConnection_refreshTokenRotatedWithoutStore validates a
+// refresh_token connection without a token store against a server that
+// rotates refresh tokens: the successor lands in the sensitive
+// obtained_refresh_token, and a later apply that does not validate keeps it.
+func TestAccConnection_refreshTokenRotatedWithoutStore(t *testing.T) {
+	t.Setenv(envTokenStoreDisabled, "true")
+	clock := &testClock{}
+	server := newStoreTokenServer(t, clock)
+	seed := server.IssueRefreshToken(storeClientID, "alice", "read")
+	cfg := func(label string) string {
+		return fmt.Sprintf(`
+resource "oauth2_connection" "test" {
+  label         = %[1]q
+  grant_type    = "refresh_token"
+  token_url     = %[2]q
+  client_id     = %[3]q
+  client_secret = %[4]q
+  refresh_token = %[5]q
+}
+`, label, server.TokenURL(), storeClientID, storeClientSecret, seed)
+	}
+	successor := stringValue(func(s string) error {
+		if _, issued := server.refreshTokens(); len(issued) != 1 || s != issued[0] {
+			return fmt.Errorf("obtained_refresh_token is not the refresh token the server issued")
+		}
+		return nil
+	})
+	checks := []statecheck.StateCheck{
+		statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
+		statecheck.ExpectKnownValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token"), successor),
+		statecheck.ExpectSensitiveValue("oauth2_connection.test", tfjsonpath.New("obtained_refresh_token")),
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccStoreFactories(clock),
+		Steps: []resource.TestStep{
+			{Config: cfg("Rotating"), ConfigStateChecks: checks},
+			// A label change does not validate again.
+			{Config: cfg("Renamed"), ConfigStateChecks: checks},
+		},
+	})
+	if st := server.Stats(); st.Refreshes != 1 || st.InvalidGrants != 0 {
+		t.Errorf("refreshes %d, invalid_grant answers %d; want 1, 0", st.Refreshes, st.InvalidGrants)
+	}
+}
+
+// connectionChain returns the entry holding a connection's refresh chain:
+// its own, or the one it links to.
+func connectionChain(store tokenstore.Store, id string) (*tokenstore.Entry, error) {
+	e, err := store.Get(context.Background(), tokens.ConnectionKey(id))
+	if err != nil || e == nil || e.Chain == "" {
+		return e, err
+	}
+	b, err := hex.DecodeString(e.Chain)
+	if err != nil {
+		return nil, err
+	}
+	var k tokenstore.Key
+	copy(k[:], b)
+	return store.Get(context.Background(), k)
 }
