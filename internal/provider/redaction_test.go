@@ -349,7 +349,8 @@ func TestAccRedaction_untrustedCertificateTriedOnce(t *testing.T) {
   max_retries = 3
 }
 ` + testAccConnectionClientCredentialsConfig(server.URL+"/token", "basic", "s"),
-			ExpectError: regexp.MustCompile(`(?s)Unable to Validate OAuth2 Connection.*after 1 attempt\(s\).*certificate`),
+			// The CLI wraps long lines, so words are matched across any space.
+			ExpectError: regexp.MustCompile(`(?s)Unable to Validate OAuth2 Connection.*after\s+1\s+attempt\(s\).*certificate`),
 		}},
 	})
 	if got := conns.Load(); got != 1 {
