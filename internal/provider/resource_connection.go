@@ -270,6 +270,14 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	// A plan equal to the state (every plan of an unchanged configuration)
+	// needs nothing from here unless a revalidation may be due or a
+	// write-only value, which neither holds, may have changed. Looking at
+	// those few raw values spares decoding three whole models.
+	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) &&
+		!rawSet(req.Plan.Raw, "revalidate_after") && !rawSet(req.Config.Raw, writeOnlyAttributeNames...) {
+		return
+	}
 	var plan, config connectionResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -491,9 +499,25 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 // applied reports whether the state value of a connection has its status
 // set, as every apply leaves it; after import it is null.
 func applied(state tftypes.Value) bool {
-	v, _, err := tftypes.WalkAttributePath(state, tftypes.NewAttributePath().WithAttributeName("status"))
-	status, ok := v.(tftypes.Value)
-	return err == nil && ok && status.IsKnown() && !status.IsNull()
+	return rawSet(state, "status")
+}
+
+// writeOnlyAttributeNames are the connection's write-only attributes.
+var writeOnlyAttributeNames = []string{"client_secret_wo", "password_wo", "refresh_token_wo", "authorization_code_wo"}
+
+// rawSet reports whether any of the named top-level attributes of v is
+// known and not null, or unknown (whose value may turn out set).
+func rawSet(v tftypes.Value, names ...string) bool {
+	for _, name := range names {
+		a, _, err := tftypes.WalkAttributePath(v, tftypes.NewAttributePath().WithAttributeName(name))
+		if err != nil {
+			continue
+		}
+		if av, ok := a.(tftypes.Value); ok && (!av.IsKnown() || !av.IsNull()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
