@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -55,16 +54,10 @@ type fileStore struct {
 	// key. Every write checks that the file still holds it.
 	kdf *kdfRecord
 
-	// slots queue this process's Updates of one entry on a channel rather
+	// entries queue this process's Updates of one entry on a channel rather
 	// than have them poll the OS lock; other processes still meet the OS
 	// lock.
-	mu    sync.Mutex
-	slots map[Key]*entrySlot
-}
-
-type entrySlot struct {
-	ch   chan struct{}
-	refs int
+	entries entryLocks
 }
 
 // fileData is the store file's content.
@@ -116,7 +109,6 @@ func NewFile(cfg FileConfig) (Store, error) {
 		lockPath:    path + ".lock",
 		lockDir:     path + ".locks",
 		lockTimeout: cfg.LockTimeout,
-		slots:       map[Key]*entrySlot{},
 	}
 	if err := os.Mkdir(s.lockDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("tokenstore: creating the token store lock directory %q: %w", s.lockDir, err)
@@ -381,38 +373,19 @@ func tempPattern(base string) string { return "." + base + ".tmp-*" }
 func (s *fileStore) lockEntry(ctx context.Context, key Key) (func(), error) {
 	lctx, cancel := lockContext(ctx, s.lockTimeout)
 	defer cancel()
-	s.mu.Lock()
-	slot := s.slots[key]
-	if slot == nil {
-		slot = &entrySlot{ch: make(chan struct{}, 1)}
-		s.slots[key] = slot
-	}
-	slot.refs++
-	s.mu.Unlock()
-	leave := func() {
-		s.mu.Lock()
-		if slot.refs--; slot.refs == 0 {
-			delete(s.slots, key)
-		}
-		s.mu.Unlock()
-	}
 	lockPath := filepath.Join(s.lockDir, key.String()+".lock")
-	select {
-	case slot.ch <- struct{}{}:
-	case <-lctx.Done():
-		leave()
-		return nil, waitError(lctx, fmt.Sprintf("the token store lock file %q", lockPath))
+	release, err := s.entries.lock(lctx, key, fmt.Sprintf("the token store lock file %q", lockPath))
+	if err != nil {
+		return nil, err
 	}
 	unlock, err := lockPathFile(lctx, lockPath, true)
 	if err != nil {
-		<-slot.ch
-		leave()
+		release()
 		return nil, err
 	}
 	return func() {
 		unlock()
-		<-slot.ch
-		leave()
+		release()
 	}, nil
 }
 

@@ -11,7 +11,7 @@ import (
 // apply (separate processes) and later runs then share nothing, and a refresh
 // token the server rotates is lost when the process exits.
 func NewMemory() Store {
-	s := &memoryStore{entries: map[Key]*Entry{}, locks: map[Key]*entryLock{}, names: make([]byte, 32)}
+	s := &memoryStore{entries: map[Key]*Entry{}, names: make([]byte, 32)}
 	// A random name key: names need not survive the process.
 	if _, err := rand.Read(s.names); err != nil {
 		panic("tokenstore: crypto/rand failed: " + err.Error())
@@ -28,45 +28,13 @@ func IsMemory(s Store) bool {
 type memoryStore struct {
 	mu      sync.Mutex
 	entries map[Key]*Entry
-	locks   map[Key]*entryLock
+	locks   entryLocks
 	names   []byte
-}
-
-// entryLock is a per-entry lock that a waiter can give up on when its
-// context ends.
-type entryLock struct {
-	ch   chan struct{}
-	refs int
-}
-
-func (s *memoryStore) lock(ctx context.Context, key Key) (func(), error) {
-	s.mu.Lock()
-	l := s.locks[key]
-	if l == nil {
-		l = &entryLock{ch: make(chan struct{}, 1)}
-		s.locks[key] = l
-	}
-	l.refs++
-	s.mu.Unlock()
-	release := func() {
-		s.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(s.locks, key)
-		}
-		s.mu.Unlock()
-	}
-	select {
-	case l.ch <- struct{}{}:
-		return func() { <-l.ch; release() }, nil
-	case <-ctx.Done():
-		release()
-		return nil, waitError(ctx, "the in-memory token store entry "+key.String())
-	}
 }
 
 // Update implements Store.
 func (s *memoryStore) Update(ctx context.Context, key Key, fn UpdateFunc) (*Entry, error) {
-	unlock, err := s.lock(ctx, key)
+	unlock, err := s.locks.lock(ctx, key, "the in-memory token store entry "+key.String())
 	if err != nil {
 		return nil, err
 	}
