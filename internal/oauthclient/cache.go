@@ -53,6 +53,42 @@ func requestKey(r *Request) cacheKey {
 	b = appendField(b, r.Code)
 	b = appendField(b, r.RedirectURI)
 	b = appendField(b, r.CodeVerifier)
+	// Keys and certificates by their public identity; ready assertions and
+	// subject tokens as they are (a new one is a new request).
+	if r.ClientKey != nil {
+		b = appendField(b, r.ClientKey.thumbprint+r.ClientKey.keyID+r.ClientKey.x5tS256+string(r.ClientKey.alg))
+	} else {
+		b = appendField(b, "")
+	}
+	b = appendField(b, r.ClientAssertion)
+	b = appendField(b, r.ClientAssertionAudience)
+	if r.ClientCertificate != nil {
+		ck := certificateKey(r.ClientCertificate)
+		b = appendField(b, string(ck[:]))
+	} else {
+		b = appendField(b, "")
+	}
+	b = appendField(b, r.Assertion)
+	if r.AssertionKey != nil {
+		b = appendField(b, r.AssertionKey.thumbprint+r.AssertionKey.keyID+r.AssertionKey.x5tS256+string(r.AssertionKey.alg))
+	} else {
+		b = appendField(b, "")
+	}
+	c := r.AssertionClaims
+	b = appendField(b, c.Issuer)
+	b = appendField(b, c.Subject)
+	b = appendField(b, c.Audience)
+	b = binary.AppendUvarint(b, uint64(c.Lifetime))
+	b = appendStringMap(b, c.Extra)
+	for _, f := range []string{r.SubjectToken, r.SubjectTokenType, r.ActorToken, r.ActorTokenType, r.RequestedTokenType} {
+		b = appendField(b, f)
+	}
+	for _, list := range [][]string{r.Audiences, r.Resources} {
+		b = binary.AppendUvarint(b, uint64(len(list)))
+		for _, v := range list {
+			b = appendField(b, v)
+		}
+	}
 	b = binary.AppendUvarint(b, uint64(len(r.ExtraParams)))
 	if len(r.ExtraParams) > 0 {
 		keys := s.keys[:0]
@@ -72,6 +108,21 @@ func requestKey(r *Request) cacheKey {
 	s.buf = b[:0]
 	keyScratchPool.Put(s)
 	return sum
+}
+
+// appendStringMap appends m in key order.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b = appendField(b, k)
+		b = appendField(b, m[k])
+	}
+	return b
 }
 
 func appendField(b []byte, s string) []byte {

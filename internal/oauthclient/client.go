@@ -84,6 +84,9 @@ type Client struct {
 	// authWinners remembers, per token URL and client id, which style
 	// AuthAuto found to work.
 	authWinners sync.Map
+	// certClients holds one HTTP client per request-level client
+	// certificate (RFC 8705), keyed by the certificate chain's hash.
+	certClients sync.Map
 	cache       tokenCache
 	group       singleflight.Group
 }
@@ -245,6 +248,10 @@ func (c *Client) exchange(ctx context.Context, req *Request) (*Token, error) {
 	rd.keepHost(p.hostPort, p.host)
 	p.rd = rd
 
+	if (p.style == AuthTLSClient || p.style == AuthSelfSignedTLS) && req.ClientCertificate == nil && len(c.opts.ClientCertificates) == 0 {
+		return nil, fmt.Errorf("oauthclient: client authentication %q needs a client certificate (RFC 8705 §2); configure one for the request or the client", p.style)
+	}
+
 	styles := []AuthStyle{p.style}
 	probing := false
 	var winnerKey string
@@ -358,11 +365,19 @@ func briefRefusal(err error) string {
 // send performs the request with one client authentication style, retrying
 // network errors, 429 and 5xx with backoff.
 func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *redactor) (*Token, error) {
-	params, err := p.params(style)
+	hc, err := c.httpClientFor(p.req)
 	if err != nil {
 		return nil, err
 	}
-	body, contentType, err := encodeBody(p.encoding, params)
+	signer := &assertionSigner{now: timeNow, rd: rd}
+	build := func() ([]byte, string, error) {
+		params, err := p.params(style, signer)
+		if err != nil {
+			return nil, "", err
+		}
+		return encodeBody(p.encoding, params)
+	}
+	body, contentType, err := build()
 	if err != nil {
 		return nil, err
 	}
@@ -374,8 +389,15 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 		if err := ctx.Err(); err != nil {
 			return nil, cancelled(p.shownURL(), err)
 		}
+		if attempt > 1 && p.signs(style) {
+			// An assertion is never replayed (RFC 7523 §3 item 7): every
+			// attempt signs its own, with a new jti, iat and exp.
+			if body, contentType, err = build(); err != nil {
+				return nil, err
+			}
+		}
 		start := time.Now()
-		status, header, data, err := c.roundTrip(ctx, p, style, body, contentType)
+		status, header, data, err := c.roundTrip(ctx, hc, p, style, body, contentType)
 		var (
 			result     error
 			retry      bool
@@ -430,7 +452,7 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 
 // roundTrip sends one attempt and reads at most MaxResponseBytes of the
 // answer; a larger answer yields ErrBodyTooLarge without reading the rest.
-func (c *Client) roundTrip(ctx context.Context, p *prepared, style AuthStyle, body []byte, contentType string) (int, http.Header, []byte, error) {
+func (c *Client) roundTrip(ctx context.Context, hc *http.Client, p *prepared, style AuthStyle, body []byte, contentType string) (int, http.Header, []byte, error) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, p.tokenURL, bytes.NewReader(body))
@@ -443,7 +465,7 @@ func (c *Client) roundTrip(ctx context.Context, p *prepared, style AuthStyle, bo
 		// RFC 6749 §2.3.1: id and secret are form-encoded before Basic.
 		hreq.SetBasicAuth(url.QueryEscape(p.req.ClientID), url.QueryEscape(p.req.ClientSecret))
 	}
-	resp, err := c.hc.Do(hreq)
+	resp, err := hc.Do(hreq)
 	if err != nil {
 		return 0, nil, nil, err
 	}

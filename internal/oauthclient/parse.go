@@ -145,6 +145,7 @@ func parseTokenResponse(status int, contentType string, body []byte, now time.Ti
 	tok.TokenType = fieldString(fields["token_type"])
 	tok.RefreshToken = fieldString(fields["refresh_token"])
 	tok.IDToken = fieldString(fields["id_token"])
+	tok.IssuedTokenType = fieldString(fields["issued_token_type"])
 	switch s := fields["scope"].(type) {
 	case string:
 		tok.Scope = s

@@ -57,6 +57,11 @@ func newRedactor(req *Request) *redactor {
 	rd := &redactor{basicID: req.ClientID, basicSecret: req.ClientSecret}
 	rd.add(req.ClientSecret, req.Password, req.RefreshToken, req.Code, req.CodeVerifier)
 	rd.add(req.AlsoRedact...)
+	for _, t := range []string{req.ClientAssertion, req.Assertion, req.SubjectToken, req.ActorToken} {
+		if t != "" {
+			rd.addJWT(t)
+		}
+	}
 	return rd
 }
 
@@ -66,6 +71,16 @@ func (rd *redactor) add(secrets ...string) {
 		if s != "" {
 			rd.pending = append(rd.pending, s)
 		}
+	}
+}
+
+// addJWT registers a JWT (an assertion, a subject token) and its signature
+// on its own: the signature is what makes the token usable, and a server may
+// echo a token cut at a dot.
+func (rd *redactor) addJWT(tok string) {
+	rd.add(tok)
+	if i := strings.LastIndexByte(tok, '.'); i >= 0 && strings.Count(tok, ".") == 2 {
+		rd.add(tok[i+1:])
 	}
 }
 

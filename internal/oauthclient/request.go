@@ -2,11 +2,14 @@ package oauthclient
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -25,6 +28,21 @@ const (
 	GrantRefreshToken GrantType = "refresh_token"
 	// GrantAuthorizationCode exchanges an authorization code (RFC 6749 §4.1.3).
 	GrantAuthorizationCode GrantType = "authorization_code"
+	// GrantTokenExchange trades a subject token, such as a CI job's OpenID
+	// Connect token, for an access token (RFC 8693 §2.1).
+	GrantTokenExchange GrantType = "urn:ietf:params:oauth:grant-type:token-exchange"
+	// GrantJWTBearer presents a signed JWT as the authorization grant
+	// (RFC 7523 §2.1): Salesforce's JWT bearer flow, Google service accounts.
+	GrantJWTBearer GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+)
+
+// Token types of RFC 8693 §3, for SubjectTokenType and its kin.
+const (
+	TokenTypeAccessToken  = "urn:ietf:params:oauth:token-type:access_token"
+	TokenTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token"
+	TokenTypeIDToken      = "urn:ietf:params:oauth:token-type:id_token"
+	TokenTypeJWT          = "urn:ietf:params:oauth:token-type:jwt"
+	TokenTypeSAML2        = "urn:ietf:params:oauth:token-type:saml2"
 )
 
 // AuthStyle says how the client authenticates to the token endpoint (RFC 6749 §2.3).
@@ -49,7 +67,41 @@ const (
 	AuthPost AuthStyle = "post"
 	// AuthNone is a public client: client_id in the body, no secret (RFC 6749 §2.1).
 	AuthNone AuthStyle = "none"
+	// AuthPrivateKeyJWT sends a client assertion (RFC 7523 §2.2, OpenID
+	// Connect Core §9): a JWT signed afresh with Request.ClientKey for every
+	// attempt, or Request.ClientAssertion as given (a workload identity token).
+	AuthPrivateKeyJWT AuthStyle = "private_key_jwt"
+	// AuthClientSecretJWT sends a client assertion signed with HMAC SHA-256
+	// keyed by the client secret (OpenID Connect Core §9), so the secret
+	// itself never travels.
+	AuthClientSecretJWT AuthStyle = "client_secret_jwt"
+	// AuthTLSClient authenticates with the client certificate presented in
+	// the TLS handshake, checked against a CA-issued subject (RFC 8705 §2.1);
+	// the body carries client_id.
+	AuthTLSClient AuthStyle = "tls_client_auth"
+	// AuthSelfSignedTLS is AuthTLSClient with a self-signed certificate the
+	// server has registered (RFC 8705 §2.2).
+	AuthSelfSignedTLS AuthStyle = "self_signed_tls_client_auth"
+	// authOmitted sends no client authentication and no client_id: what
+	// AuthAuto means for a JWT bearer or token exchange grant that has no
+	// client credential, where the assertion or subject token is the whole
+	// proof (RFC 7523 §3.1, RFC 8693 §2.1).
+	authOmitted AuthStyle = "omitted"
 )
+
+// AuthStyles lists every client authentication style a Request accepts, in
+// the order documentation shows them.
+func AuthStyles() []AuthStyle {
+	return []AuthStyle{AuthAuto, AuthBasic, AuthPost, AuthNone, AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClient, AuthSelfSignedTLS}
+}
+
+func authStyleNames() []string {
+	var out []string
+	for _, s := range AuthStyles() {
+		out = append(out, strconv.Quote(string(s)))
+	}
+	return out
+}
 
 // Encoding is the body encoding of a token request.
 type Encoding string
@@ -111,6 +163,41 @@ type Request struct {
 	Code         string
 	RedirectURI  string
 	CodeVerifier string
+
+	// ClientKey signs a fresh client assertion for every attempt
+	// (AuthPrivateKeyJWT); its iss and sub are ClientID.
+	ClientKey *SigningKey
+	// ClientAssertion is a ready client assertion sent as is
+	// (AuthPrivateKeyJWT): the OpenID Connect token a CI system issued to
+	// the job, for workload identity federation.
+	ClientAssertion string
+	// ClientAssertionAudience is the aud of a signed client assertion;
+	// empty means the token endpoint URL (RFC 7523 §3 item 3).
+	ClientAssertionAudience string
+	// ClientCertificate is presented in the TLS handshake (RFC 8705 §2),
+	// besides or instead of the Client's own certificates.
+	ClientCertificate *tls.Certificate
+
+	// Assertion is a ready JWT bearer grant assertion (RFC 7523 §2.1).
+	Assertion string
+	// AssertionKey signs a fresh JWT bearer grant assertion with
+	// AssertionClaims for every attempt, when Assertion is empty.
+	AssertionKey    *SigningKey
+	AssertionClaims AssertionClaims
+
+	// SubjectToken and SubjectTokenType (both required), ActorToken and
+	// ActorTokenType (the type required when the token is set) and
+	// RequestedTokenType are the token exchange parameters (RFC 8693 §2.1).
+	SubjectToken       string
+	SubjectTokenType   string
+	ActorToken         string
+	ActorTokenType     string
+	RequestedTokenType string
+
+	// Audiences and Resources are sent as repeated audience and resource
+	// parameters (RFC 8693 §2.1, RFC 8707 §2), with any grant.
+	Audiences []string
+	Resources []string
 
 	// ExtraParams are added to the request (audience, resource, …). A key that
 	// the request already sets is an error, never a silent override.
@@ -202,9 +289,9 @@ func (r *Request) prepare() (*prepared, error) {
 	switch p.style {
 	case "":
 		p.style = AuthAuto
-	case AuthAuto, AuthBasic, AuthPost, AuthNone:
+	case AuthAuto, AuthBasic, AuthPost, AuthNone, AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClient, AuthSelfSignedTLS:
 	default:
-		return nil, fmt.Errorf("oauthclient: unknown client authentication style %q (want %q, %q, %q or %q)", r.AuthStyle, AuthAuto, AuthBasic, AuthPost, AuthNone)
+		return nil, fmt.Errorf("oauthclient: unknown client authentication style %q (want one of %s)", r.AuthStyle, strings.Join(authStyleNames(), ", "))
 	}
 	switch p.encoding {
 	case "":
@@ -233,6 +320,32 @@ func (r *Request) prepare() (*prepared, error) {
 		if r.ClientID == "" {
 			return nil, errors.New("oauthclient: the authorization_code grant needs a client id (RFC 6749 §4.1.3)")
 		}
+	case GrantTokenExchange:
+		if r.SubjectToken == "" || r.SubjectTokenType == "" {
+			return nil, errors.New("oauthclient: the token exchange grant needs a subject token and its type (RFC 8693 §2.1)")
+		}
+		if r.ActorToken != "" && r.ActorTokenType == "" {
+			return nil, errors.New("oauthclient: an actor token needs its type (RFC 8693 §2.1)")
+		}
+	case GrantJWTBearer:
+		if (r.Assertion == "") == (r.AssertionKey == nil) {
+			return nil, errors.New("oauthclient: the JWT bearer grant needs either a ready assertion or a key to sign one, not both (RFC 7523 §2.1)")
+		}
+		if r.AssertionKey != nil && r.AssertionClaims.Issuer == "" && r.ClientID == "" {
+			return nil, errors.New("oauthclient: a signed JWT bearer assertion needs an issuer: set the assertion issuer or the client id (RFC 7523 §3)")
+		}
+	}
+	if r.ActorTokenType != "" && r.ActorToken == "" {
+		return nil, errors.New("oauthclient: an actor token type is set without an actor token")
+	}
+	if r.GrantType != GrantTokenExchange && (r.SubjectToken != "" || r.ActorToken != "" || r.RequestedTokenType != "") {
+		return nil, fmt.Errorf("oauthclient: subject, actor and requested token types belong to the token exchange grant, not %q", r.GrantType)
+	}
+	if r.GrantType != GrantJWTBearer && (r.Assertion != "" || r.AssertionKey != nil) {
+		return nil, fmt.Errorf("oauthclient: an assertion belongs to the JWT bearer grant, not %q", r.GrantType)
+	}
+	if err := p.resolveAssertionAuth(); err != nil {
+		return nil, err
 	}
 
 	switch p.style {
@@ -240,13 +353,21 @@ func (r *Request) prepare() (*prepared, error) {
 		if r.ClientID == "" {
 			return nil, fmt.Errorf("oauthclient: client authentication style %q needs a client id (RFC 6749 §2.3.1)", p.style)
 		}
-	case AuthAuto:
-		// With neither a client id nor a secret there is nothing to
-		// authenticate with: behave as a public client.
+	case AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClient, AuthSelfSignedTLS:
 		if r.ClientID == "" {
-			if r.ClientSecret != "" {
-				return nil, errors.New("oauthclient: a client secret is set but the client id is empty")
-			}
+			return nil, fmt.Errorf("oauthclient: client authentication style %q needs a client id", p.style)
+		}
+	case AuthAuto:
+		switch {
+		case r.ClientID == "" && r.ClientSecret != "":
+			return nil, errors.New("oauthclient: a client secret is set but the client id is empty")
+		case r.ClientSecret == "" && (r.GrantType == GrantJWTBearer || r.GrantType == GrantTokenExchange):
+			// The assertion or subject token is the whole proof: Salesforce
+			// and security token services want no client_id beside it.
+			p.style = authOmitted
+		case r.ClientID == "":
+			// With neither a client id nor a secret there is nothing to
+			// authenticate with: behave as a public client.
 			p.style = AuthNone
 		}
 	}
@@ -263,6 +384,10 @@ func (r *Request) prepare() (*prepared, error) {
 		p.scope = strings.Join(r.Scopes, delim)
 	}
 
+	if err := checkAssertionRequest(r, p.style); err != nil {
+		return nil, err
+	}
+
 	// Check extra parameters against the largest body this request can
 	// send: for AuthAuto that is the AuthPost variant.
 	if len(r.ExtraParams) > 0 {
@@ -270,57 +395,143 @@ func (r *Request) prepare() (*prepared, error) {
 		if check == AuthAuto {
 			check = AuthPost
 		}
-		if _, err := p.params(check); err != nil {
+		if _, err := p.params(check, nil); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
 }
 
-// params returns the body parameters (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6)
-// for client authentication style (AuthBasic, AuthPost or AuthNone).
-func (p *prepared) params(style AuthStyle) (map[string]string, error) {
+// resolveAssertionAuth settles AuthAuto for requests that carry an
+// assertion or a certificate, and refuses credentials the chosen style would
+// silently leave unsent.
+func (p *prepared) resolveAssertionAuth() error {
 	r := p.req
-	m := make(map[string]string, 6+len(r.ExtraParams))
-	m["grant_type"] = p.grant
+	if r.ClientKey != nil && r.ClientAssertion != "" {
+		return errors.New("oauthclient: set either a client signing key or a ready client assertion, not both")
+	}
+	hasAssertion := r.ClientKey != nil || r.ClientAssertion != ""
+	switch p.style {
+	case AuthAuto:
+		switch {
+		case hasAssertion:
+			p.style = AuthPrivateKeyJWT
+		case r.ClientCertificate != nil && r.ClientSecret == "" && r.ClientID != "":
+			p.style = AuthTLSClient
+		}
+	case AuthPrivateKeyJWT:
+		if !hasAssertion {
+			return errors.New("oauthclient: client authentication private_key_jwt needs a signing key or a client assertion (RFC 7523 §2.2)")
+		}
+	case AuthClientSecretJWT:
+		if r.ClientSecret == "" {
+			return errors.New("oauthclient: client authentication client_secret_jwt needs a client secret to sign with")
+		}
+	}
+	if hasAssertion && p.style != AuthPrivateKeyJWT {
+		return fmt.Errorf("oauthclient: a client signing key or client assertion is set but client authentication is %q; use %q", p.style, AuthPrivateKeyJWT)
+	}
+	if r.ClientAssertionAudience != "" && r.ClientKey == nil && p.style != AuthClientSecretJWT {
+		return errors.New("oauthclient: a client assertion audience applies only to an assertion the client signs (private_key_jwt with a key, or client_secret_jwt)")
+	}
+	return nil
+}
+
+// signs reports whether the request's body holds a JWT signed at send time,
+// so that every attempt needs a body of its own.
+func (p *prepared) signs(style AuthStyle) bool {
+	return (style == AuthPrivateKeyJWT && p.req.ClientKey != nil) || style == AuthClientSecretJWT ||
+		(p.req.GrantType == GrantJWTBearer && p.req.AssertionKey != nil)
+}
+
+// params returns the body parameters (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6,
+// RFC 7523, RFC 8693) for a resolved client authentication style. sign, when
+// not nil, signs the assertions the request asks the client to make; nil
+// leaves placeholders, which is enough to check parameter names.
+func (p *prepared) params(style AuthStyle, sign *assertionSigner) (url.Values, error) {
+	r := p.req
+	m := make(url.Values, 8+len(r.ExtraParams))
+	set := func(k, v string) { m[k] = []string{v} }
+	set("grant_type", p.grant)
 	switch r.GrantType {
 	case GrantClientCredentials:
 	case GrantPassword:
-		m["username"] = r.Username
-		m["password"] = r.Password
+		set("username", r.Username)
+		set("password", r.Password)
 	case GrantRefreshToken:
-		m["refresh_token"] = r.RefreshToken
+		set("refresh_token", r.RefreshToken)
 	case GrantAuthorizationCode:
-		m["code"] = r.Code
+		set("code", r.Code)
 		if r.RedirectURI != "" {
-			m["redirect_uri"] = r.RedirectURI
+			set("redirect_uri", r.RedirectURI)
 		}
 		if r.CodeVerifier != "" {
-			m["code_verifier"] = r.CodeVerifier
+			set("code_verifier", r.CodeVerifier)
 		}
+	case GrantTokenExchange:
+		set("subject_token", r.SubjectToken)
+		set("subject_token_type", r.SubjectTokenType)
+		if r.ActorToken != "" {
+			set("actor_token", r.ActorToken)
+			set("actor_token_type", r.ActorTokenType)
+		}
+		if r.RequestedTokenType != "" {
+			set("requested_token_type", r.RequestedTokenType)
+		}
+	case GrantJWTBearer:
+		assertion := r.Assertion
+		if r.AssertionKey != nil {
+			a, err := sign.grantAssertion(p)
+			if err != nil {
+				return nil, err
+			}
+			assertion = a
+		}
+		set("assertion", assertion)
 	default:
 		// Unknown grants (webhook conventions, extensions per RFC 6749
 		// §4.5) carry the resource owner credentials when given.
 		if r.Username != "" {
-			m["username"] = r.Username
+			set("username", r.Username)
 		}
 		if r.Password != "" {
-			m["password"] = r.Password
+			set("password", r.Password)
 		}
 	}
 	if p.scope != "" {
-		m["scope"] = p.scope
+		set("scope", p.scope)
+	}
+	if len(r.Audiences) > 0 {
+		m["audience"] = slices.Clone(r.Audiences)
+	}
+	if len(r.Resources) > 0 {
+		m["resource"] = slices.Clone(r.Resources)
 	}
 	switch style {
 	case AuthPost:
-		m["client_id"] = r.ClientID
+		set("client_id", r.ClientID)
 		if r.ClientSecret != "" {
-			m["client_secret"] = r.ClientSecret
+			set("client_secret", r.ClientSecret)
 		}
-	case AuthNone:
+	case AuthNone, AuthTLSClient, AuthSelfSignedTLS:
+		// RFC 8705 §2: a mutual-TLS client names itself with client_id.
 		if r.ClientID != "" {
-			m["client_id"] = r.ClientID
+			set("client_id", r.ClientID)
 		}
+	case AuthPrivateKeyJWT, AuthClientSecretJWT:
+		assertion := r.ClientAssertion
+		if assertion == "" {
+			a, err := sign.clientAssertion(p, style)
+			if err != nil {
+				return nil, err
+			}
+			assertion = a
+		}
+		// client_id is optional beside an assertion (RFC 7521 §4.2) but
+		// Microsoft Entra requires it.
+		set("client_id", r.ClientID)
+		set("client_assertion_type", ClientAssertionType)
+		set("client_assertion", assertion)
 	}
 	for k, v := range r.ExtraParams {
 		if k == "" {
@@ -329,28 +540,33 @@ func (p *prepared) params(style AuthStyle) (map[string]string, error) {
 		if _, ok := m[k]; ok {
 			return nil, fmt.Errorf("oauthclient: extra parameter %q conflicts with a parameter the request already sets", k)
 		}
-		m[k] = v
+		set(k, v)
 	}
 	return m, nil
 }
 
 // encodeBody returns the request body and its content type. Both encodings
-// are deterministic: url.Values.Encode and encoding/json sort the keys.
-func encodeBody(enc Encoding, m map[string]string) ([]byte, string, error) {
+// are deterministic: url.Values.Encode and encoding/json sort the keys. In
+// JSON a repeated parameter becomes an array.
+func encodeBody(enc Encoding, m url.Values) ([]byte, string, error) {
 	if enc == EncodingJSON {
+		obj := make(map[string]any, len(m))
+		for k, v := range m {
+			if len(v) == 1 {
+				obj[k] = v[0]
+			} else {
+				obj[k] = v
+			}
+		}
 		var buf bytes.Buffer
 		e := json.NewEncoder(&buf)
 		e.SetEscapeHTML(false)
-		if err := e.Encode(m); err != nil {
+		if err := e.Encode(obj); err != nil {
 			return nil, "", fmt.Errorf("oauthclient: encoding the request as JSON: %w", err)
 		}
 		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), "application/json", nil
 	}
-	v := make(url.Values, len(m))
-	for k, s := range m {
-		v[k] = []string{s}
-	}
-	return []byte(v.Encode()), "application/x-www-form-urlencoded", nil
+	return []byte(m.Encode()), "application/x-www-form-urlencoded", nil
 }
 
 func fillTenant(what, raw, tenant string) (string, error) {

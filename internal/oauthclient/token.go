@@ -20,6 +20,9 @@ type Token struct {
 	RefreshTokenRotated bool
 	// IDToken is the OpenID Connect id_token, when the server sent one.
 	IDToken string
+	// IssuedTokenType is the type of the issued token a token exchange
+	// reports (RFC 8693 §2.2.1); empty for other grants.
+	IssuedTokenType string
 	// Scope is the granted scope as sent, empty when the server sent none
 	// (RFC 6749 §5.1: then it equals the requested scope).
 	Scope string

@@ -1,6 +1,7 @@
 package oauthclient
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -76,4 +77,43 @@ func applyTLS(t *http.Transport, pool *x509.CertPool, certs []tls.Certificate) {
 		c.Certificates = append(c.Certificates[:len(c.Certificates):len(c.Certificates)], certs...)
 	}
 	t.TLSClientConfig = c
+}
+
+// httpClientFor returns the HTTP client that presents req's client
+// certificate, built once per certificate, or the Client's own.
+func (c *Client) httpClientFor(req *Request) (*http.Client, error) {
+	if req.ClientCertificate == nil {
+		return c.hc, nil
+	}
+	key := certificateKey(req.ClientCertificate)
+	if hc, ok := c.certClients.Load(key); ok {
+		if hc, ok := hc.(*http.Client); ok {
+			return hc, nil
+		}
+	}
+	opts := c.opts
+	// The request's certificate stands in for the Client's: a TLS
+	// handshake presents one chain.
+	opts.ClientCertificates = []tls.Certificate{*req.ClientCertificate}
+	hc, err := newHTTPClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := c.certClients.LoadOrStore(key, hc)
+	if hc, ok := actual.(*http.Client); ok {
+		return hc, nil
+	}
+	return hc, nil
+}
+
+// certificateKey identifies a certificate chain by the SHA-256 of its DER
+// certificates.
+func certificateKey(cert *tls.Certificate) [sha256.Size]byte {
+	h := sha256.New()
+	for _, der := range cert.Certificate {
+		h.Write(der)
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
 }
