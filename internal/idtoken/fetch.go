@@ -36,6 +36,9 @@ func (f Fetcher) Token(ctx context.Context, s Source) (string, error) {
 		err   error
 	)
 	switch s.Kind {
+	case GitHubActions:
+		token, err = f.gitHubActions(ctx, s.Audience)
+		from = "the value field of the ID token endpoint's answer"
 	case GitLabCI:
 		token, err = f.gitLab(s.Name)
 		from = "the environment variable " + s.Name
