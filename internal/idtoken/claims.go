@@ -68,11 +68,14 @@ func looksLikeJWS(s string) bool {
 			return false
 		}
 		for i := 0; i < len(p); i++ {
-			c := p[i]
-			if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			if !isBase64URL(p[i]) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }

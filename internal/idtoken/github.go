@@ -65,7 +65,7 @@ func (f Fetcher) gitHubActions(ctx context.Context, audience string) (string, er
 		return "", fmt.Errorf("idtoken: github_actions: %s is not an absolute URL; it should be set by GitHub, not by the workflow", gitHubURLVar)
 	}
 	endpoint := u.Scheme + "://" + u.Host // shown in errors: the path and query are GitHub's business
-	if !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
+	if secure := u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname()); !secure {
 		return "", fmt.Errorf("idtoken: github_actions: %s (%s) must be an https URL, so that the request token is not sent in the clear; it should be set by GitHub, not by the workflow", gitHubURLVar, endpoint)
 	}
 	if audience != "" {

@@ -135,7 +135,7 @@ func TestGitHubActionsErrors(t *testing.T) {
 		{
 			name: "refusal as text",
 			handle: func(w http.ResponseWriter, _ *http.Request) {
-				http.Error(w, "Service\x1b[31m Unavailable\u202e\n\n"+strings.Repeat("x", 500), 503)
+				http.Error(w, "Service\x1b[31m Unavailable\u202e\n\n"+strings.Repeat("x", 500), http.StatusServiceUnavailable)
 			},
 			wantErr: []string{"(status 503): Service [31m Unavailable x", "…"},
 		},
