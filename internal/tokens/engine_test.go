@@ -420,3 +420,39 @@ func TestConnectionChains(t *testing.T) {
 		t.Errorf("unknown connection: got %v, want ErrNoRefreshToken", err)
 	}
 }
+
+// A CI job presents a new OpenID Connect token at every run; the stored
+// access token of the same workload is reused without a request, and
+// another workload's is never handed out.
+func TestWorkloadAssertionsReuseTheirOwnTokens(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		requests int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		n := requests
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"at-` + string(rune('0'+n)) + `","token_type":"Bearer","expires_in":3600}`))
+	}))
+	t.Cleanup(srv.Close)
+	path := filepath.Join(t.TempDir(), "tokens")
+	clk := newClock()
+	req := func(sub, jti string) Request {
+		return Request{Token: oauthclient.Request{
+			TokenURL: srv.URL, GrantType: oauthclient.GrantClientCredentials, ClientID: "app",
+			ClientAssertion: unsignedJWT(t, map[string]any{"iss": "https://ci.example", "sub": sub, "aud": "api://x", "jti": jti}),
+		}}
+	}
+	first := mustToken(t, newEngine(t, fileStore(t, path), clk, nil), req("job-a", "1"), Policy{MinValidity: time.Minute})
+	second := mustToken(t, newEngine(t, fileStore(t, path), clk, nil), req("job-a", "2"), Policy{MinValidity: time.Minute})
+	if second.Requests != 0 || second.Token.AccessToken != first.Token.AccessToken {
+		t.Errorf("the same workload's next run made %d requests and got %q, want 0 and %q", second.Requests, second.Token.AccessToken, first.Token.AccessToken)
+	}
+	other := mustToken(t, newEngine(t, fileStore(t, path), clk, nil), req("job-b", "3"), Policy{MinValidity: time.Minute})
+	if other.Requests != 1 || other.Token.AccessToken == first.Token.AccessToken {
+		t.Errorf("another workload got %q after %d requests, want its own token", other.Token.AccessToken, other.Requests)
+	}
+}

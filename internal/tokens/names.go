@@ -1,9 +1,12 @@
 package tokens
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strconv"
 
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/idtoken"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
 )
@@ -59,7 +62,74 @@ func requestParts(head []string, req oauthclient.Request, nameKey []byte) []stri
 		req.Username,
 	)
 	parts = appendExtraParams(parts, req.ExtraParams)
-	return append(parts, tokenstore.SecretName(nameKey, req.ClientSecret, req.Password, req.RefreshToken))
+	parts = append(parts, tokenstore.SecretName(nameKey, req.ClientSecret, req.Password, req.RefreshToken))
+	if cred := credentialParts(req, nameKey); len(cred) > 0 {
+		// Appended only when present, so that the names of requests
+		// without these credentials stay what earlier versions wrote.
+		parts = append(append(parts, "credentials v1"), cred...)
+	}
+	return parts
+}
+
+// credentialParts identifies the credentials that are not shared secrets:
+// signing keys and certificates by their public thumbprints, and assertions
+// and subject tokens by who they speak for. An assertion is new at every run
+// (a CI system issues a new token per job, a signed one has a new jti), so
+// its bytes would make every run miss; its issuer, subject and audience stay
+// the same for the same workload and differ between workloads, between the
+// plan and apply phases of HCP Terraform included. A token that is not a JWT
+// is named by its keyed hash.
+func credentialParts(req oauthclient.Request, nameKey []byte) []string {
+	var out []string
+	add := func(label, v string) {
+		if v != "" {
+			out = append(out, label, v)
+		}
+	}
+	if req.ClientKey != nil {
+		add("client key", req.ClientKey.Thumbprint())
+	}
+	add("client assertion", tokenIdentity(req.ClientAssertion, nameKey))
+	add("client assertion audience", req.ClientAssertionAudience)
+	if req.ClientCertificate != nil && len(req.ClientCertificate.Certificate) > 0 {
+		sum := sha256.Sum256(req.ClientCertificate.Certificate[0])
+		add("client certificate", hex.EncodeToString(sum[:]))
+	}
+	add("assertion", tokenIdentity(req.Assertion, nameKey))
+	if req.AssertionKey != nil {
+		c := req.AssertionClaims
+		add("assertion key", req.AssertionKey.Thumbprint())
+		add("assertion issuer", c.Issuer)
+		add("assertion subject", c.Subject)
+		add("assertion audience", c.Audience)
+		if len(c.Extra) > 0 {
+			out = appendExtraParams(append(out, "assertion claims"), c.Extra)
+		}
+	}
+	add("subject token", tokenIdentity(req.SubjectToken, nameKey))
+	add("subject token type", req.SubjectTokenType)
+	add("actor token", tokenIdentity(req.ActorToken, nameKey))
+	add("actor token type", req.ActorTokenType)
+	add("requested token type", req.RequestedTokenType)
+	for _, a := range req.Audiences {
+		add("audience", a)
+	}
+	for _, r := range req.Resources {
+		add("resource", r)
+	}
+	return out
+}
+
+// tokenIdentity names a JWT by its issuer, subject and audience, and any
+// other token by its keyed hash; "" for none.
+func tokenIdentity(tok string, nameKey []byte) string {
+	if tok == "" {
+		return ""
+	}
+	if id, ok := idtoken.Claims(tok); ok {
+		return tokenstore.SecretName(nameKey, append([]string{"jwt", id.Issuer, id.Subject}, id.Audience...)...)
+	}
+	return tokenstore.SecretName(nameKey, "opaque", tok)
 }
 
 // appendExtraParams appends the count, then each name and value in name

@@ -1,11 +1,19 @@
 package tokens
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
 	"strings"
 	"testing"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenstore"
 )
 
 func TestAccessKey(t *testing.T) {
@@ -119,4 +127,106 @@ func TestChainKey(t *testing.T) {
 	if ChainKey(base, []byte(strings.Repeat("j", 32))) == want {
 		t.Errorf("the store's name key does not affect the chain's name")
 	}
+}
+
+// unsignedJWT builds a compact JWT with the given claims and a dummy
+// signature: names only read the claims.
+func unsignedJWT(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString([]byte(`{"alg":"RS256"}`)) + "." + enc.EncodeToString(b) + "." + enc.EncodeToString([]byte("sig"))
+}
+
+func TestAccessKey_credentialsWithoutSecrets(t *testing.T) {
+	nameKey := []byte(strings.Repeat("k", 32))
+	ci := func(sub, jti string) string {
+		return unsignedJWT(t, map[string]any{"iss": "https://token.actions.example", "sub": sub, "aud": "api://federation", "jti": jti, "exp": 1})
+	}
+	base := oauthclient.Request{TokenURL: "https://idp.example/token", GrantType: oauthclient.GrantClientCredentials, ClientID: "app"}
+
+	// A request without the new credentials keeps the name earlier versions
+	// gave it.
+	old := tokenstore.KeyFor("access token v2", "", base.Endpoint(), string(base.GrantType), base.ClientID, base.ScopeParam(),
+		base.Delimiter(), base.Username, "0", tokenstore.SecretName(nameKey, "", "", ""))
+	if AccessKey(base, "", nameKey) != old {
+		t.Error("the name of a request with a shared secret changed")
+	}
+
+	run1, run2 := base, base
+	run1.ClientAssertion, run2.ClientAssertion = ci("repo:acme/infra:ref:refs/heads/main", "1"), ci("repo:acme/infra:ref:refs/heads/main", "2")
+	if AccessKey(run1, "", nameKey) != AccessKey(run2, "", nameKey) {
+		t.Error("two assertions for the same workload got two names: every run would miss the store")
+	}
+	if AccessKey(run1, "", nameKey) == old {
+		t.Error("an assertion request shares the name of a request without one")
+	}
+	other := base
+	other.ClientAssertion = ci("repo:acme/other:ref:refs/heads/main", "1")
+	if AccessKey(other, "", nameKey) == AccessKey(run1, "", nameKey) {
+		t.Error("two workloads share a name")
+	}
+
+	// HCP Terraform gives plan and apply different subjects.
+	plan, apply := base, base
+	plan.GrantType, apply.GrantType = oauthclient.GrantTokenExchange, oauthclient.GrantTokenExchange
+	plan.SubjectTokenType, apply.SubjectTokenType = oauthclient.TokenTypeJWT, oauthclient.TokenTypeJWT
+	plan.SubjectToken = ci("organization:acme:workspace:infra:run_phase:plan", "1")
+	apply.SubjectToken = ci("organization:acme:workspace:infra:run_phase:apply", "1")
+	if AccessKey(plan, "", nameKey) == AccessKey(apply, "", nameKey) {
+		t.Error("plan and apply identities share a name")
+	}
+
+	// A token that is not a JWT is named by its keyed hash.
+	o1, o2 := plan, plan
+	o1.SubjectToken, o2.SubjectToken = "opaque-1", "opaque-2"
+	if AccessKey(o1, "", nameKey) == AccessKey(o2, "", nameKey) {
+		t.Error("two opaque subject tokens share a name")
+	}
+	for _, s := range []string{"opaque-1", "acme", "run_phase"} {
+		if strings.Contains(AccessKey(o1, "", nameKey).String()+AccessKey(plan, "", nameKey).String(), s) {
+			t.Errorf("a name shows %q", s)
+		}
+	}
+
+	for _, tc := range []struct {
+		name   string
+		change func(*oauthclient.Request)
+	}{
+		{"audience", func(r *oauthclient.Request) { r.Audiences = []string{"b"} }},
+		{"resource", func(r *oauthclient.Request) { r.Resources = []string{"https://b.example"} }},
+		{"requested type", func(r *oauthclient.Request) { r.RequestedTokenType = oauthclient.TokenTypeIDToken }},
+		{"assertion subject", func(r *oauthclient.Request) { r.AssertionClaims.Subject = "bob" }},
+		{"assertion claim", func(r *oauthclient.Request) { r.AssertionClaims.Extra = map[string]string{"scope": "b"} }},
+	} {
+		a := base
+		a.GrantType = oauthclient.GrantJWTBearer
+		a.AssertionKey = testKey(t)
+		a.AssertionClaims = oauthclient.AssertionClaims{Subject: "alice", Extra: map[string]string{"scope": "a"}}
+		b := a
+		tc.change(&b)
+		if AccessKey(a, "", nameKey) == AccessKey(b, "", nameKey) {
+			t.Errorf("%s changed, name stayed the same", tc.name)
+		}
+	}
+}
+
+func testKey(t *testing.T) *oauthclient.SigningKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := oauthclient.ParseSigningKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), oauthclient.KeyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sk
 }
