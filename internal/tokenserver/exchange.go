@@ -124,7 +124,7 @@ func (s *Server) exchangeToken(r *http.Request, param, raw, typ string) (exchang
 		}
 		return p, nil
 	case TokenTypeJWT, TokenTypeIDToken:
-		return s.exchangeJWT(r, param, raw)
+		return s.exchangeJWT(param, raw)
 	default:
 		return exchangeParty{}, badRequest("invalid_request", "%s_type %q is not supported; use %s, %s or %s", param, typ, TokenTypeJWT, TokenTypeIDToken, TokenTypeAccessToken)
 	}
@@ -135,7 +135,7 @@ func (s *Server) exchangeToken(r *http.Request, param, raw, typ string) (exchang
 // (its aud is the issuer's business, checked only against
 // AssertionIssuer.Audiences) and it may be exchanged more than once, so jti
 // is not tracked.
-func (s *Server) exchangeJWT(r *http.Request, param, raw string) (exchangeParty, *oauthError) {
+func (s *Server) exchangeJWT(param, raw string) (exchangeParty, *oauthError) {
 	p, err := parseJWT(raw, asymmetricAlgs)
 	if err != nil {
 		return exchangeParty{}, badRequest("invalid_request", "the %s %v", param, err)

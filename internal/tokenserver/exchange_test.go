@@ -267,7 +267,7 @@ func TestTokenExchange_errors(t *testing.T) {
 }
 
 func TestTokenExchange_boundSubjectToken(t *testing.T) {
-	s, certA, certB, _, _ := startTLS(t)
+	s, certA, certB, _ := startTLS(t)
 	withA, withB := tlsClient(t, s, &certA), tlsClient(t, s, &certB)
 	a := postValues(t, withA, s.TokenURL(), url.Values{"grant_type": {"client_credentials"}, "client_id": {"mtls"}})
 	wantToken(t, a)

@@ -81,10 +81,10 @@ func colonHex(h string) string {
 
 // startTLS starts a TLS server with a tls_client_auth client pinned to one
 // certificate and a self_signed_tls_client_auth client pinned to another.
-func startTLS(t *testing.T) (s *Server, certA, certB tls.Certificate, sumA, sumB string) {
+func startTLS(t *testing.T) (s *Server, certA, certB tls.Certificate, sumA string) {
 	t.Helper()
 	certA, sumA = clientCert(t, "client-a")
-	certB, sumB = clientCert(t, "client-b")
+	certB, sumB := clientCert(t, "client-b")
 	cfg := testConfig()
 	cfg.TLS = true
 	cfg.Clients["mtls"] = Client{AuthMethods: []AuthMethod{AuthTLSClient}, TLSClientCertSHA256: []string{sumA}}
@@ -97,11 +97,11 @@ func startTLS(t *testing.T) (s *Server, certA, certB tls.Certificate, sumA, sumB
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, certA, certB, sumA, sumB
+	return s, certA, certB, sumA
 }
 
 func TestTLSClientAuth(t *testing.T) {
-	s, certA, certB, sumA, _ := startTLS(t)
+	s, certA, certB, sumA := startTLS(t)
 	if !strings.HasPrefix(s.URL(), "https://127.0.0.1:") || s.TokenURL() != s.URL()+TokenPath {
 		t.Errorf("got URL %q and TokenURL %q, want https on 127.0.0.1", s.URL(), s.TokenURL())
 	}
@@ -152,7 +152,7 @@ func TestTLSClientAuth(t *testing.T) {
 }
 
 func TestTLSClientAuth_errors(t *testing.T) {
-	s, certA, certB, _, _ := startTLS(t)
+	s, certA, certB, _ := startTLS(t)
 	for _, tc := range []struct {
 		name   string
 		client *http.Client
@@ -189,7 +189,7 @@ func TestTLSClientAuth_errors(t *testing.T) {
 }
 
 func TestTLSClientAuth_refreshStaysBound(t *testing.T) {
-	s, certA, _, _, _ := startTLS(t)
+	s, certA, _, _ := startTLS(t)
 	withA, without := tlsClient(t, s, &certA), tlsClient(t, s, nil)
 	rt := s.IssueRefreshToken("mtls", testUser, "read")
 	a := postValues(t, withA, s.TokenURL(), url.Values{"grant_type": {"refresh_token"}, "client_id": {"mtls"}, "refresh_token": {rt}})
