@@ -1,8 +1,11 @@
 // Package tokenserver is a small OAuth 2.0 authorization server (RFC 6749)
 // that only ever listens on the loopback interface. It issues opaque bearer
 // tokens for the client credentials, resource owner password, refresh token
-// and authorization code (with PKCE, RFC 7636) grants, and serves one
-// protected resource, /api/me, that accepts them.
+// and authorization code (with PKCE, RFC 7636) grants, the JWT bearer grant
+// (RFC 7523) and token exchange (RFC 8693), and serves one protected
+// resource, /api/me, that accepts them. Clients authenticate with a secret,
+// a signed JWT (RFC 7523 §2.2) or, when started with Config.TLS, a TLS
+// client certificate (RFC 8705), which also binds their tokens.
 //
 // The demo, the benchmarks and the tests talk to it instead of a real
 // identity provider, so they run offline and can count every request. Config
