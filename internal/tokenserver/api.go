@@ -9,9 +9,39 @@ import (
 // the bearer token was issued to.
 type Me struct {
 	ClientID string `json:"client_id"`
-	// Username is empty for tokens from the client credentials grant.
+	// Username is empty for tokens from the client credentials grant. For
+	// the JWT bearer grant and token exchange it is the subject's sub.
 	Username string `json:"username"`
 	Scope    string `json:"scope"`
+
+	// Subject and Issuer are the sub and iss of the JWT bearer assertion or
+	// the token exchange subject token the token was issued for. For a
+	// subject token this server issued, Issuer is the server's base URL.
+	Subject string `json:"sub,omitempty"`
+	Issuer  string `json:"iss,omitempty"`
+	// Audience and Resource are the audience and resource values of the
+	// token exchange request (RFC 8693 §2.1).
+	Audience []string `json:"aud,omitempty"`
+	Resource []string `json:"resource,omitempty"`
+	// Actor is who the token exchange's actor_token named: the party the
+	// subject delegated to (RFC 8693 §4.1).
+	Actor *Actor `json:"act,omitempty"`
+	// Confirmation is set for tokens bound to a TLS client certificate
+	// (RFC 8705 §3.1).
+	Confirmation *Confirmation `json:"cnf,omitempty"`
+}
+
+// Actor is the act claim of RFC 8693 §4.1.
+type Actor struct {
+	Subject string `json:"sub"`
+	Issuer  string `json:"iss,omitempty"`
+}
+
+// Confirmation is the cnf member of RFC 8705 §3.1.
+type Confirmation struct {
+	// X5TS256 is the base64url SHA-256 of the DER of the certificate the
+	// token is bound to.
+	X5TS256 string `json:"x5t#S256"`
 }
 
 // handleAPI is the protected resource. It accepts a bearer token in the
@@ -32,8 +62,27 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		s.rejectAPI(w, `Bearer realm="api", error="invalid_token", error_description="the access token is unknown, expired or revoked"`)
 		return
 	}
+	if at.certSHA256 != "" && requestCertSHA256(r) != at.certSHA256 {
+		// RFC 8705 §3: a certificate-bound token is refused unless the
+		// request comes over TLS with the same certificate.
+		s.rejectAPI(w, `Bearer realm="api", error="invalid_token", error_description="the access token is bound to a TLS client certificate that this request did not present"`)
+		return
+	}
+	me := Me{
+		ClientID: at.clientID,
+		Username: at.username,
+		Scope:    at.scope,
+		Subject:  at.subject,
+		Issuer:   at.issuer,
+		Audience: at.audience,
+		Resource: at.resource,
+		Actor:    at.actor,
+	}
+	if at.certSHA256 != "" {
+		me.Confirmation = &Confirmation{X5TS256: x5tS256(at.certSHA256)}
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, Me{ClientID: at.clientID, Username: at.username, Scope: at.scope})
+	writeJSON(w, http.StatusOK, me)
 }
 
 func (s *Server) rejectAPI(w http.ResponseWriter, challenge string) {

@@ -50,7 +50,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	switch {
-	case challenge == "" && client.Secret == "":
+	case challenge == "" && client.isPublic():
 		fail("invalid_request", "public clients must send a PKCE code_challenge")
 		return
 	case challenge != "" && method != "S256":

@@ -1,8 +1,11 @@
 // Package tokenserver is a small OAuth 2.0 authorization server (RFC 6749)
 // that only ever listens on the loopback interface. It issues opaque bearer
 // tokens for the client credentials, resource owner password, refresh token
-// and authorization code (with PKCE, RFC 7636) grants, and serves one
-// protected resource, /api/me, that accepts them.
+// and authorization code (with PKCE, RFC 7636) grants, the JWT bearer grant
+// (RFC 7523) and token exchange (RFC 8693), and serves one protected
+// resource, /api/me, that accepts them. Clients authenticate with a secret,
+// a signed JWT (RFC 7523 §2.2) or, when started with Config.TLS, a TLS
+// client certificate (RFC 8705), which also binds their tokens.
 //
 // The demo, the benchmarks and the tests talk to it instead of a real
 // identity provider, so they run offline and can count every request. Config
@@ -13,6 +16,8 @@ package tokenserver
 
 import (
 	"context"
+	"crypto"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"maps"
@@ -54,7 +59,38 @@ const (
 	// AuthPost is client_secret_post: client_id and client_secret in the
 	// request body.
 	AuthPost AuthMethod = "post"
+	// AuthPrivateKeyJWT is private_key_jwt (OIDC Core §9, RFC 7523 §2.2): a
+	// JWT signed with a key in Client.PublicKeys, sent as client_assertion.
+	AuthPrivateKeyJWT AuthMethod = "private_key_jwt"
+	// AuthClientSecretJWT is client_secret_jwt (OIDC Core §9): a JWT signed
+	// with HS256 keyed by Client.Secret, sent as client_assertion. RFC 7518
+	// §3.2 requires that key to have at least 32 bytes.
+	AuthClientSecretJWT AuthMethod = "client_secret_jwt"
+	// AuthTLSClient is tls_client_auth (RFC 8705 §2.1): the client presents
+	// an X.509 certificate in the TLS handshake and names itself with
+	// client_id in the body. Real servers validate the certificate chain
+	// and match a registered subject DN or SAN; this server pins the
+	// certificate through Client.TLSClientCertSHA256 instead, which needs
+	// no CA and proves the same thing to a test.
+	AuthTLSClient AuthMethod = "tls_client_auth"
+	// AuthSelfSignedTLS is self_signed_tls_client_auth (RFC 8705 §2.2): as
+	// AuthTLSClient, with the certificate matched against the registered
+	// ones (Client.TLSClientCertSHA256) rather than a CA.
+	AuthSelfSignedTLS AuthMethod = "self_signed_tls_client_auth"
 )
+
+// needsCredential reports whether m authenticates with something other than
+// the client secret alone, so a client listing it is never public.
+func (m AuthMethod) needsCredential() bool {
+	switch m {
+	case AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClient, AuthSelfSignedTLS:
+		return true
+	}
+	return false
+}
+
+// usesTLS reports whether m authenticates with a TLS client certificate.
+func (m AuthMethod) usesTLS() bool { return m == AuthTLSClient || m == AuthSelfSignedTLS }
 
 // Client is a registered OAuth client (RFC 6749 §2).
 type Client struct {
@@ -63,8 +99,20 @@ type Client struct {
 	// the client credentials grant and must use PKCE with authorization codes.
 	Secret string
 	// AuthMethods lists how a confidential client may authenticate. Empty
-	// means both AuthBasic and AuthPost.
+	// means both AuthBasic and AuthPost; the JWT and TLS methods must be
+	// listed to be allowed, so clients registered before they existed keep
+	// authenticating exactly as they did. A client that lists a JWT or TLS
+	// method is confidential even when Secret is empty.
 	AuthMethods []AuthMethod
+	// PublicKeys verify the client assertions of AuthPrivateKeyJWT:
+	// *rsa.PublicKey (RS256, PS256), *ecdsa.PublicKey on P-256 (ES256) or
+	// P-384 (ES384), or ed25519.PublicKey (EdDSA).
+	PublicKeys []crypto.PublicKey
+	// TLSClientCertSHA256 are the hex SHA-256 digests of the DER encoding
+	// of the certificates the client may present with AuthTLSClient or
+	// AuthSelfSignedTLS. Colons and case are ignored, so the output of
+	// "openssl x509 -fingerprint -sha256" may be pasted as is.
+	TLSClientCertSHA256 []string
 	// RedirectURIs are the registered redirection endpoints (RFC 6749
 	// §3.1.2.2). Empty accepts any absolute http or https URI, which keeps
 	// tests that start their own callback listener simple.
@@ -97,6 +145,27 @@ type Config struct {
 
 	// DefaultScope is granted when a request names no scope (RFC 6749 §3.3).
 	DefaultScope string
+
+	// AssertionIssuers maps the iss of JWT bearer grant assertions (RFC
+	// 7523 §2.1) to the keys that verify them. A request for that grant
+	// need not authenticate a client (RFC 7523 §3.1); when it does, the
+	// client is authenticated as for any other grant.
+	AssertionIssuers map[string]AssertionIssuer
+	// TrustedIssuers maps the iss of JWTs accepted as subject_token or
+	// actor_token in token exchange (RFC 8693) to the keys that verify them.
+	TrustedIssuers map[string]AssertionIssuer
+	// TokenExchangeWithoutClient accepts token exchange requests that carry
+	// no client authentication at all (RFC 8693 §2.1 leaves client
+	// authentication to the server's policy). A request that identifies a
+	// client is still authenticated.
+	TokenExchangeWithoutClient bool
+
+	// TLS makes Start serve HTTPS with a freshly generated self-signed
+	// certificate (see CACertPEM) and ask every client for a certificate,
+	// which the mutual-TLS client authentication of RFC 8705 needs. The
+	// certificate is requested, not required: clients without one still
+	// connect and authenticate in other ways.
+	TLS bool
 
 	// TokenLifetime is how long access tokens stay valid. Zero means
 	// DefaultTokenLifetime.
@@ -139,12 +208,14 @@ type Server struct {
 	access   map[string]*accessToken
 	refresh  map[string]*refreshToken
 	codes    map[string]*authCode
-	revoked  map[string]bool // grant families revoked by reuse detection
+	revoked  map[string]bool      // grant families revoked by reuse detection
+	usedJTIs map[string]time.Time // iss + NUL + jti of accepted JWTs, until their exp
 	counters Stats
 
 	lifeMu sync.Mutex
 	srv    *http.Server
 	url    string
+	caPEM  string
 	done   chan struct{}
 }
 
@@ -155,16 +226,19 @@ func New(cfg Config) *Server {
 	cfg.Clients = cloneClients(cfg.Clients)
 	cfg.Users = maps.Clone(cfg.Users)
 	cfg.Scopes = slices.Clone(cfg.Scopes)
+	cfg.AssertionIssuers = cloneIssuers(cfg.AssertionIssuers)
+	cfg.TrustedIssuers = cloneIssuers(cfg.TrustedIssuers)
 	if cfg.TokenLifetime <= 0 {
 		cfg.TokenLifetime = DefaultTokenLifetime
 	}
 	s := &Server{
-		cfg:     cfg,
-		now:     cfg.Now,
-		access:  map[string]*accessToken{},
-		refresh: map[string]*refreshToken{},
-		codes:   map[string]*authCode{},
-		revoked: map[string]bool{},
+		cfg:      cfg,
+		now:      cfg.Now,
+		access:   map[string]*accessToken{},
+		refresh:  map[string]*refreshToken{},
+		codes:    map[string]*authCode{},
+		revoked:  map[string]bool{},
+		usedJTIs: map[string]time.Time{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -214,7 +288,25 @@ func (s *Server) Start() error {
 		WriteTimeout: 30*time.Second + s.cfg.Latency,
 		IdleTimeout:  60 * time.Second,
 	}
-	s.url = "http://" + ln.Addr().String()
+	scheme := "http"
+	if s.cfg.TLS {
+		cert, certPEM, err := selfSignedCert(ln.Addr())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			// RFC 8705 §2: the client certificate is checked by the
+			// token endpoint against the client's registration, not by
+			// the TLS stack against a CA, so any certificate is taken.
+			ClientAuth: tls.RequestClientCert,
+			MinVersion: tls.VersionTLS12,
+		})
+		s.caPEM = certPEM
+		scheme = "https"
+	}
+	s.url = scheme + "://" + ln.Addr().String()
 	s.done = make(chan struct{})
 	go func(srv *http.Server, done chan struct{}) {
 		defer close(done)
@@ -242,8 +334,8 @@ func (s *Server) Close() error {
 	return err
 }
 
-// URL returns the base URL, such as http://127.0.0.1:41234, or "" before
-// Start.
+// URL returns the base URL, such as http://127.0.0.1:41234 (https with
+// Config.TLS), or "" before Start.
 func (s *Server) URL() string {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
@@ -282,12 +374,31 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
+// isPublic reports whether c is a public client (RFC 6749 §2.1): it has no
+// secret and lists no method that authenticates with a key or certificate.
+func (c Client) isPublic() bool {
+	return c.Secret == "" && !slices.ContainsFunc(c.AuthMethods, AuthMethod.needsCredential)
+}
+
 func cloneClients(in map[string]Client) map[string]Client {
 	out := make(map[string]Client, len(in))
 	for id, c := range in {
 		c.AuthMethods = slices.Clone(c.AuthMethods)
 		c.RedirectURIs = slices.Clone(c.RedirectURIs)
+		c.PublicKeys = slices.Clone(c.PublicKeys)
+		c.TLSClientCertSHA256 = slices.Clone(c.TLSClientCertSHA256)
 		out[id] = c
+	}
+	return out
+}
+
+func cloneIssuers(in map[string]AssertionIssuer) map[string]AssertionIssuer {
+	out := make(map[string]AssertionIssuer, len(in))
+	for iss, ai := range in {
+		ai.PublicKeys = slices.Clone(ai.PublicKeys)
+		ai.Subjects = slices.Clone(ai.Subjects)
+		ai.Audiences = slices.Clone(ai.Audiences)
+		out[iss] = ai
 	}
 	return out
 }

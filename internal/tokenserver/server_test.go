@@ -107,6 +107,13 @@ func do(t *testing.T, req *http.Request) answer {
 			return http.ErrUseLastResponse
 		},
 	}
+	return doWith(t, client, req)
+}
+
+// doWith sends req with client, which may carry a TLS configuration, and
+// decodes the answer.
+func doWith(t *testing.T, client *http.Client, req *http.Request) answer {
+	t.Helper()
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,19 @@ type accessToken struct {
 	scope    string
 	expiry   time.Time
 	family   string
+
+	// subject and issuer are the sub and iss of the JWT a JWT bearer grant
+	// or token exchange was made with.
+	subject string
+	issuer  string
+	// audience and resource are what a token exchange asked the token for
+	// (RFC 8693 §2.1).
+	audience []string
+	resource []string
+	// actor is the party a token exchange delegated to (RFC 8693 §4.1).
+	actor *Actor
+	// certSHA256 binds the token to a TLS client certificate (RFC 8705 §3).
+	certSHA256 string
 }
 
 // refreshToken is what the server remembers about an issued refresh token.
@@ -67,6 +80,15 @@ type Stats struct {
 	APICalls int64
 	// APIRejected counts protected resource requests answered 401.
 	APIRejected int64
+	// AssertionsAccepted counts JWTs accepted as client assertions (RFC
+	// 7523 §2.2) or as JWT bearer grant assertions (RFC 7523 §2.1).
+	AssertionsAccepted int64
+	// AssertionReplays counts such JWTs refused because their jti had been
+	// accepted before.
+	AssertionReplays int64
+	// TLSClientAuthentications counts clients authenticated by a TLS
+	// client certificate (RFC 8705 §2).
+	TLSClientAuthentications int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -134,14 +156,19 @@ func (s *Server) issueCodeLocked(clientID, username, redirectURI, challenge, sco
 }
 
 func (s *Server) issueAccessLocked(clientID, username, scope, family string) string {
-	tok := newID("at_")
-	s.access[tok] = &accessToken{
+	return s.issueAccessRecordLocked(&accessToken{
 		clientID: clientID,
 		username: username,
 		scope:    scope,
-		expiry:   s.now().Add(s.cfg.TokenLifetime),
 		family:   family,
-	}
+	})
+}
+
+// issueAccessRecordLocked stores at, with its expiry set, under a new token.
+func (s *Server) issueAccessRecordLocked(at *accessToken) string {
+	tok := newID("at_")
+	at.expiry = s.now().Add(s.cfg.TokenLifetime)
+	s.access[tok] = at
 	return tok
 }
 

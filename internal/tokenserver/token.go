@@ -44,6 +44,8 @@ type tokenAnswer struct {
 	accessToken  string
 	refreshToken string
 	scope        string
+	// issuedTokenType is set by token exchange (RFC 8693 §2.2.1).
+	issuedTokenType string
 }
 
 // authenticatedClient is the client a token request was authenticated as.
@@ -52,18 +54,40 @@ type authenticatedClient struct {
 	public bool
 	// basic records that HTTP Basic was used, for WWW-Authenticate.
 	basic bool
-	// anonymous is a password grant without client authentication, allowed
-	// by Config.PasswordWithoutClient.
+	// anonymous is a request without client authentication, allowed for
+	// the password grant by Config.PasswordWithoutClient, for token exchange
+	// by Config.TokenExchangeWithoutClient, and always for the JWT bearer
+	// grant.
 	anonymous bool
+	// certSHA256 is the digest of the TLS client certificate the client
+	// authenticated with (RFC 8705 §2); access tokens issued to it are
+	// bound to that certificate (RFC 8705 §3).
+	certSHA256 string
 }
 
 // presentsClient reports whether a request carries any client
-// identification; one that does is always authenticated, even when
-// Config.PasswordWithoutClient would let it through without.
+// identification; one that does is always authenticated, even when the grant
+// would let it through without.
 func presentsClient(r *http.Request, params map[string]string) bool {
 	_, hasID := params["client_id"]
 	_, hasSecret := params["client_secret"]
-	return hasID || hasSecret || r.Header.Get("Authorization") != ""
+	return hasID || hasSecret || hasClientAssertion(params) || r.Header.Get("Authorization") != ""
+}
+
+// clientOptional reports whether grant may be requested without client
+// authentication.
+func (s *Server) clientOptional(grant string) bool {
+	switch grant {
+	case "password":
+		return s.cfg.PasswordWithoutClient
+	case GrantTypeJWTBearer:
+		// RFC 7523 §3.1: client authentication is optional for this grant;
+		// Google's and Salesforce's token endpoints expect none.
+		return true
+	case GrantTypeTokenExchange:
+		return s.cfg.TokenExchangeWithoutClient
+	}
+	return false
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +137,7 @@ func (s *Server) token(r *http.Request) (tokenAnswer, *oauthError) {
 		// RFC 6749 §3.2: the client MUST use POST.
 		return tokenAnswer{}, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", description: "the token endpoint accepts POST only"}
 	}
-	params, oerr := readParams(r)
+	params, values, oerr := readParams(r)
 	if oerr != nil {
 		s.countGrant("")
 		return tokenAnswer{}, oerr
@@ -122,7 +146,7 @@ func (s *Server) token(r *http.Request) (tokenAnswer, *oauthError) {
 	s.countGrant(grant)
 
 	var client authenticatedClient
-	if grant == "password" && s.cfg.PasswordWithoutClient && !presentsClient(r, params) {
+	if s.clientOptional(grant) && !presentsClient(r, params) {
 		client.anonymous = true
 	} else {
 		client, oerr = s.authenticateClient(r, params)
@@ -131,20 +155,35 @@ func (s *Server) token(r *http.Request) (tokenAnswer, *oauthError) {
 		}
 	}
 
+	var ans tokenAnswer
 	switch grant {
 	case "":
 		return tokenAnswer{}, badRequest("invalid_request", "grant_type is required")
 	case "client_credentials":
-		return s.grantClientCredentials(client, params)
+		ans, oerr = s.grantClientCredentials(client, params)
 	case "password":
-		return s.grantPassword(client, params)
+		ans, oerr = s.grantPassword(client, params)
 	case "refresh_token":
-		return s.grantRefresh(client, params)
+		ans, oerr = s.grantRefresh(client, params)
 	case "authorization_code":
-		return s.grantAuthorizationCode(client, params)
+		ans, oerr = s.grantAuthorizationCode(client, params)
+	case GrantTypeJWTBearer:
+		ans, oerr = s.grantJWTBearer(r, client, params)
+	case GrantTypeTokenExchange:
+		ans, oerr = s.grantTokenExchange(r, client, params, values)
 	default:
 		return tokenAnswer{}, badRequest("unsupported_grant_type", "grant_type %q is not supported", grant)
 	}
+	if oerr == nil && client.certSHA256 != "" {
+		// RFC 8705 §3: a token issued to a client that authenticated with
+		// a certificate is only good together with that certificate.
+		s.mu.Lock()
+		if at, ok := s.access[ans.accessToken]; ok {
+			at.certSHA256 = client.certSHA256
+		}
+		s.mu.Unlock()
+	}
+	return ans, oerr
 }
 
 func (s *Server) countGrant(grant string) {
@@ -153,18 +192,25 @@ func (s *Server) countGrant(grant string) {
 	s.mu.Unlock()
 }
 
-// readParams reads a form or JSON body into one value per parameter.
-func readParams(r *http.Request) (map[string]string, *oauthError) {
+// repeatable are the parameters that may appear more than once: RFC 8693
+// §2.1 allows several audience and resource values, and RFC 8707 §2 several
+// resource values.
+var repeatable = map[string]bool{"audience": true, "resource": true}
+
+// readParams reads a form or JSON body. params holds one value per
+// parameter, the first for a repeatable one; values holds every value, for
+// the parameters that may repeat.
+func readParams(r *http.Request) (params map[string]string, values url.Values, oerr *oauthError) {
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, badRequest("invalid_request", "Content-Type must be application/x-www-form-urlencoded or application/json")
+		return nil, nil, badRequest("invalid_request", "Content-Type must be application/x-www-form-urlencoded or application/json")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
-		return nil, badRequest("invalid_request", "reading the request body: %v", err)
+		return nil, nil, badRequest("invalid_request", "reading the request body: %v", err)
 	}
 	if len(body) > maxBodyBytes {
-		return nil, badRequest("invalid_request", "request body larger than %d bytes", maxBodyBytes)
+		return nil, nil, badRequest("invalid_request", "request body larger than %d bytes", maxBodyBytes)
 	}
 	switch mediaType {
 	case "application/x-www-form-urlencoded":
@@ -172,37 +218,39 @@ func readParams(r *http.Request) (map[string]string, *oauthError) {
 	case "application/json":
 		return jsonParams(body)
 	default:
-		return nil, badRequest("invalid_request", "Content-Type %q is not supported; use application/x-www-form-urlencoded or application/json", mediaType)
+		return nil, nil, badRequest("invalid_request", "Content-Type %q is not supported; use application/x-www-form-urlencoded or application/json", mediaType)
 	}
 }
 
-func formParams(body []byte) (map[string]string, *oauthError) {
+func formParams(body []byte) (map[string]string, url.Values, *oauthError) {
 	values, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, badRequest("invalid_request", "malformed form body: %v", err)
+		return nil, nil, badRequest("invalid_request", "malformed form body: %v", err)
 	}
 	params := make(map[string]string, len(values))
 	for k, v := range values {
 		// RFC 6749 §3.2: parameters MUST NOT be included more than once.
-		if len(v) > 1 {
-			return nil, badRequest("invalid_request", "parameter %q is repeated", k)
+		if len(v) > 1 && !repeatable[k] {
+			return nil, nil, badRequest("invalid_request", "parameter %q is repeated", k)
 		}
 		params[k] = v[0]
 	}
-	return params, nil
+	return params, values, nil
 }
 
 // jsonParams accepts the integration-platform convention of a flat JSON
 // object. Numbers and booleans are taken as their text; a scope may also be
-// an array of strings, joined with spaces (RFC 6749 §3.3).
-func jsonParams(body []byte) (map[string]string, *oauthError) {
+// an array of strings, joined with spaces (RFC 6749 §3.3), and a repeatable
+// parameter an array of its values.
+func jsonParams(body []byte) (map[string]string, url.Values, *oauthError) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var obj map[string]any
 	if err := dec.Decode(&obj); err != nil {
-		return nil, badRequest("invalid_request", "malformed JSON body: %v", err)
+		return nil, nil, badRequest("invalid_request", "malformed JSON body: %v", err)
 	}
 	params := make(map[string]string, len(obj))
+	values := make(url.Values, len(obj))
 	for k, v := range obj {
 		switch v := v.(type) {
 		case nil:
@@ -217,22 +265,39 @@ func jsonParams(body []byte) (map[string]string, *oauthError) {
 			for _, e := range v {
 				str, ok := e.(string)
 				if !ok {
-					return nil, badRequest("invalid_request", "parameter %q must be a string or an array of strings", k)
+					return nil, nil, badRequest("invalid_request", "parameter %q must be a string or an array of strings", k)
 				}
 				parts = append(parts, str)
 			}
+			if repeatable[k] {
+				if len(parts) > 0 {
+					params[k] = parts[0]
+					values[k] = parts
+				}
+				continue
+			}
 			params[k] = strings.Join(parts, " ")
 		default:
-			return nil, badRequest("invalid_request", "parameter %q must be a string", k)
+			return nil, nil, badRequest("invalid_request", "parameter %q must be a string", k)
+		}
+		if p, ok := params[k]; ok {
+			values[k] = []string{p}
 		}
 	}
-	return params, nil
+	return params, values, nil
 }
 
 // authenticateClient identifies the client by HTTP Basic, by client_id and
 // client_secret in the body, or, for a public client, by client_id alone
 // (RFC 6749 §2.3.1, §3.2.1).
+//
+// A client_assertion in the body is JWT client authentication instead (RFC
+// 7523 §2.2), and client_id without a secret from a client registered for
+// mutual TLS is certificate authentication (RFC 8705 §2).
 func (s *Server) authenticateClient(r *http.Request, params map[string]string) (authenticatedClient, *oauthError) {
+	if hasClientAssertion(params) {
+		return s.authenticateAssertion(r, params)
+	}
 	var (
 		id, secret string
 		method     AuthMethod
@@ -272,13 +337,19 @@ func (s *Server) authenticateClient(r *http.Request, params map[string]string) (
 	if !ok {
 		return authenticatedClient{}, invalidClient(basic, "unknown client %q", id)
 	}
-	if c.Secret == "" {
+	if c.isPublic() {
 		if secret != "" {
 			return authenticatedClient{}, invalidClient(basic, "client %q is public and has no secret", id)
 		}
 		return authenticatedClient{id: id, public: true, basic: basic}, nil
 	}
 	if secret == "" {
+		if !basic && slices.ContainsFunc(c.AuthMethods, AuthMethod.usesTLS) {
+			return s.authenticateTLS(r, id, c)
+		}
+		if c.Secret == "" {
+			return authenticatedClient{}, invalidClient(basic, "client %q must authenticate with one of %s", id, joinMethods(c.AuthMethods))
+		}
 		return authenticatedClient{}, invalidClient(basic, "client %q must authenticate with its secret", id)
 	}
 	if len(c.AuthMethods) > 0 && !slices.Contains(c.AuthMethods, method) {
@@ -291,6 +362,14 @@ func (s *Server) authenticateClient(r *http.Request, params map[string]string) (
 		return authenticatedClient{}, invalidClient(basic, "client %q presented the wrong secret", id)
 	}
 	return authenticatedClient{id: id, basic: basic}, nil
+}
+
+func joinMethods(ms []AuthMethod) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
 }
 
 // grantClientCredentials is RFC 6749 §4.4. No refresh token is issued
@@ -491,6 +570,9 @@ func (s *Server) writeToken(w http.ResponseWriter, ans tokenAnswer) {
 	}
 	if ans.scope != "" {
 		fields = append(fields, [2]string{"scope", ans.scope})
+	}
+	if ans.issuedTokenType != "" {
+		fields = append(fields, [2]string{"issued_token_type", ans.issuedTokenType})
 	}
 	var expires any
 	if !s.cfg.OmitExpiresIn {
