@@ -42,6 +42,7 @@ type accessTokenEphemeralResource struct {
 
 type accessTokenEphemeralModel struct {
 	connectionSettingsModel
+	credentialSecretsModel
 
 	MinValidity  types.String `tfsdk:"min_validity"`
 	MaxAge       types.String `tfsdk:"max_age"`
@@ -54,6 +55,7 @@ type accessTokenEphemeralModel struct {
 	ExpiresIn           types.Int64  `tfsdk:"expires_in"`
 	GrantedScopes       types.List   `tfsdk:"granted_scopes"`
 	IDToken             types.String `tfsdk:"id_token"`
+	IssuedTokenType     types.String `tfsdk:"issued_token_type"`
 }
 
 // tokenExpiry is what Open leaves in private state for Renew.
@@ -120,6 +122,11 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 	attrs["token_type"] = schema.StringAttribute{
 		MarkdownDescription: "The `token_type` the server answered with; `Bearer` when it sent none.",
 		Computed:            true,
+	}
+	attrs["issued_token_type"] = schema.StringAttribute{
+		MarkdownDescription: "The type of the token a token exchange issued (RFC 8693 §2.2.1), such as " +
+			"`urn:ietf:params:oauth:token-type:access_token`; null for other grants.",
+		Computed: true,
 	}
 	attrs["authorization_header"] = schema.StringAttribute{
 		MarkdownDescription: "The value of an HTTP `Authorization` header carrying the token, such as `Bearer eyJ…` " +
@@ -192,12 +199,8 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 
 	// Checks that need the configured provider, before any request.
 	resp.Diagnostics.Append(endpointDiagnostics("oauth2_access_token", settings, e.data.allowInsecureHTTP)...)
-	resp.Diagnostics.Append(clientCredentialDiagnostics("oauth2_access_token", settings.GrantType, clientCredentialInputs{
-		clientSecret:   settings.ClientSecret,
-		clientSecretWO: types.StringNull(),
-		clientAuth:     settings.ClientAuth,
-		extraParams:    settings.ExtraParams,
-	}, false)...)
+	secrets := model.credentialSecretsModel.writeOnly()
+	resp.Diagnostics.Append(clientCredentialDiagnostics("oauth2_access_token", settings, secrets, false)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -211,7 +214,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		return
 	}
 
-	tokenReq, diags := settings.tokenRequest(ctx, connectionWriteOnlyModel{})
+	tokenReq, diags := settings.tokenRequest(ctx, secrets)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -281,6 +284,10 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	model.ExpiresAt = types.StringNull()
 	model.ExpiresIn = types.Int64Null()
 	model.IDToken = types.StringNull()
+	model.IssuedTokenType = types.StringNull()
+	if tok.IssuedTokenType != "" {
+		model.IssuedTokenType = types.StringValue(tok.IssuedTokenType)
+	}
 	if tok.IDToken != "" {
 		model.IDToken = types.StringValue(tok.IDToken)
 	}

@@ -73,35 +73,47 @@ func endpointDiagnostics(subject string, settings connectionSettingsModel, allow
 var grantsNeedingClientCredential = []oauthclient.GrantType{oauthclient.GrantClientCredentials}
 
 // clientCredentialInputs are the settings that can authenticate a client.
-// clientSecretWO is null where the schema has no write-only twin.
+// The write-only model holds the ephemeral resource's plain secrets too (see
+// credentialSecretsModel.writeOnly); its client_secret_wo is null where the
+// schema has none.
 type clientCredentialInputs struct {
-	clientSecret   types.String
-	clientSecretWO types.String
-	clientAuth     types.String
-	extraParams    types.Map
+	settings connectionSettingsModel
+	wo       connectionWriteOnlyModel
 }
 
 // clientCredentialSources are the ways a client can authenticate, each with
-// the words a message uses for it. A method without a secret, such as
-// private_key_jwt, is one more row here.
+// the words a message uses for it.
 var clientCredentialSources = []struct {
 	name    string
 	present func(clientCredentialInputs) bool
 }{
-	{"client_secret", func(in clientCredentialInputs) bool { return setOrUnknown(in.clientSecret) }},
-	{"client_secret_wo", func(in clientCredentialInputs) bool { return setOrUnknown(in.clientSecretWO) }},
-	// RFC 7523 §2.2: a JWT client assertion passed through extra_params.
+	{"client_secret", func(in clientCredentialInputs) bool { return setOrUnknown(in.settings.ClientSecret) }},
+	{"client_secret_wo", func(in clientCredentialInputs) bool { return setOrUnknown(in.wo.ClientSecretWO) }},
+	// RFC 7523 §2.2: a client assertion the provider signs, is given, or
+	// fetches from the CI system.
+	{"private_key", func(in clientCredentialInputs) bool {
+		return setOrUnknown(in.wo.PrivateKeyWO) || setOrUnknown(in.settings.PrivateKeyFile)
+	}},
+	{"client_assertion", func(in clientCredentialInputs) bool { return setOrUnknown(in.wo.ClientAssertionWO) }},
+	{"identity_token_source", func(in clientCredentialInputs) bool { return setOrUnknown(in.settings.IdentityTokenSource) }},
 	{`extra_params["client_assertion"]`, func(in clientCredentialInputs) bool {
-		if in.extraParams.IsUnknown() {
+		if in.settings.ExtraParams.IsUnknown() {
 			return true
 		}
-		v, ok := in.extraParams.Elements()["client_assertion"].(types.String)
+		v, ok := in.settings.ExtraParams.Elements()["client_assertion"].(types.String)
 		return ok && setOrUnknown(v)
 	}},
-	// The client authenticates outside the request body and headers, such
-	// as by a TLS client certificate (RFC 8705 §2); the user says so.
+	// RFC 8705 §2: a TLS client certificate.
+	{"tls_client_certificate", func(in clientCredentialInputs) bool {
+		return setOrUnknown(in.settings.TLSClientCertificate) || setOrUnknown(in.settings.TLSClientCertificateFile)
+	}},
+	// The client authenticates in a way the provider does not see, such as
+	// a certificate configured on the provider; the user says so.
 	{`client_auth = "none"`, func(in clientCredentialInputs) bool {
-		return in.clientAuth.IsUnknown() || in.clientAuth.ValueString() == string(oauthclient.AuthNone)
+		a := in.settings.ClientAuth
+		return a.IsUnknown() || slices.Contains([]string{
+			string(oauthclient.AuthNone), string(oauthclient.AuthTLSClient), string(oauthclient.AuthSelfSignedTLS),
+		}, a.ValueString())
 	}},
 }
 
@@ -114,24 +126,30 @@ func setOrUnknown(v types.String) bool {
 // clientCredentialDiagnostics fails a grant that needs client authentication
 // when nothing in clientCredentialSources can provide it. withWriteOnly says
 // whether the schema has client_secret_wo, for the message.
-func clientCredentialDiagnostics(subject string, grant types.String, in clientCredentialInputs, withWriteOnly bool) diag.Diagnostics {
+func clientCredentialDiagnostics(subject string, settings connectionSettingsModel, wo connectionWriteOnlyModel, withWriteOnly bool) diag.Diagnostics {
 	var diags diag.Diagnostics
+	grant := settings.GrantType
 	if grant.IsUnknown() || !slices.Contains(grantsNeedingClientCredential, oauthclient.GrantType(grant.ValueString())) {
 		return diags
 	}
+	in := clientCredentialInputs{settings: settings, wo: wo}
 	for _, s := range clientCredentialSources {
 		if s.present(in) {
 			return diags
 		}
 	}
 	fix := "Set client_secret"
+	keyName := "private_key"
 	if withWriteOnly {
 		fix = "Set client_secret_wo (with client_secret_wo_version) or client_secret"
+		keyName = "private_key_wo"
 	}
 	diags.AddAttributeError(path.Root("client_secret"), "Missing OAuth2 Client Credential",
 		fmt.Sprintf("With grant_type = %q the client must authenticate to the token endpoint (RFC 6749 §4.4), but %s has "+
-			"no client credential, so the server would refuse every request. %s. If the client authenticates another "+
-			"way, such as a TLS client certificate, set client_auth = \"none\".", grant.ValueString(), subject, fix))
+			"no client credential, so the server would refuse every request. %s; or, for a client without a shared "+
+			"secret, set %s or private_key_file (private_key_jwt), identity_token_source (workload identity), or "+
+			"tls_client_certificate (mutual TLS). If the client authenticates another way, such as a certificate "+
+			"configured on the provider, set client_auth = \"tls_client_auth\" or \"none\".", grant.ValueString(), subject, fix, keyName))
 	return diags
 }
 
@@ -179,6 +197,10 @@ func (m *connectionResourceModel) writeOnlyAttributes() []writeOnlyAttribute {
 		{woName("client_secret"), m.ClientSecretWO, m.ClientSecretWOVersion},
 		{woName("password"), m.PasswordWO, m.PasswordWOVersion},
 		{woName("refresh_token"), m.RefreshTokenWO, m.RefreshTokenWOVersion},
+		// Keys only: assertions and subject tokens are short-lived, and a new
+		// one at every run under the same version is how they are used.
+		{woName("private_key"), m.PrivateKeyWO, m.PrivateKeyWOVersion},
+		{woName("tls_client_key"), m.TLSClientKeyWO, m.TLSClientKeyWOVersion},
 		{"authorization_code_wo", m.AuthorizationCodeWO, m.AuthorizationCodeWOVersion},
 	}
 }

@@ -4,6 +4,7 @@ package provider
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokens"
@@ -34,6 +36,8 @@ const (
 	envCACertPEM         = "OAUTH2_CA_CERT_PEM"
 	envAllowInsecureHTTP = "OAUTH2_ALLOW_INSECURE_HTTP"
 	envAssumedLifetime   = "OAUTH2_ASSUMED_TOKEN_LIFETIME"
+	envTLSClientCertFile = "OAUTH2_TLS_CLIENT_CERTIFICATE_FILE"
+	envTLSClientKeyFile  = "OAUTH2_TLS_CLIENT_KEY_FILE"
 )
 
 // Provider defaults, applied when neither the attribute nor its environment
@@ -105,8 +109,13 @@ type providerModel struct {
 	MaxRetries        types.Int64  `tfsdk:"max_retries"`
 	CACertPEM         types.String `tfsdk:"ca_cert_pem"`
 	AllowInsecureHTTP types.Bool   `tfsdk:"allow_insecure_http"`
-	AssumedLifetime   types.String `tfsdk:"assumed_token_lifetime"`
-	TokenStore        types.Object `tfsdk:"token_store"`
+
+	TLSClientCertificate     types.String `tfsdk:"tls_client_certificate"`
+	TLSClientCertificateFile types.String `tfsdk:"tls_client_certificate_file"`
+	TLSClientKey             types.String `tfsdk:"tls_client_key"`
+	TLSClientKeyFile         types.String `tfsdk:"tls_client_key_file"`
+	AssumedLifetime          types.String `tfsdk:"assumed_token_lifetime"`
+	TokenStore               types.Object `tfsdk:"token_store"`
 }
 
 func (p *oauth2Provider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -148,6 +157,29 @@ func (p *oauth2Provider) Schema(_ context.Context, _ provider.SchemaRequest, res
 				MarkdownDescription: "Extra PEM-encoded CA certificates trusted besides the system pool, for token " +
 					"endpoints behind a private CA. Defaults to the `" + envCACertPEM + "` environment variable.",
 				Optional: true,
+			},
+			"tls_client_certificate": schema.StringAttribute{
+				MarkdownDescription: "A PEM client certificate presented to every token endpoint that asks for one (mutual " +
+					"TLS, RFC 8705), unless a connection or token sets its own. A token the server binds to the certificate " +
+					"only works for an API client that presents the same certificate. Requires `tls_client_key` or " +
+					"`tls_client_key_file`.",
+				Optional: true,
+			},
+			"tls_client_certificate_file": schema.StringAttribute{
+				MarkdownDescription: "Path of a file holding `tls_client_certificate`. Defaults to the `" + envTLSClientCertFile + "` environment variable.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("tls_client_certificate"))},
+			},
+			"tls_client_key": schema.StringAttribute{
+				MarkdownDescription: "The PEM private key of `tls_client_certificate`. A provider block has no write-only " +
+					"attributes; prefer `tls_client_key_file`, which keeps the key out of Terraform values.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"tls_client_key_file": schema.StringAttribute{
+				MarkdownDescription: "Path of a file holding `tls_client_key`. Defaults to the `" + envTLSClientKeyFile + "` environment variable.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("tls_client_key"))},
 			},
 			"allow_insecure_http": schema.BoolAttribute{
 				MarkdownDescription: "Permit plain `http` token endpoints on hosts other than loopback. Plain `http` " +
@@ -248,6 +280,10 @@ func clientOptions(config providerModel, getenv func(string) string) (oauthclien
 		{"ca_cert_pem", config.CACertPEM.IsUnknown()},
 		{"allow_insecure_http", config.AllowInsecureHTTP.IsUnknown()},
 		{"assumed_token_lifetime", config.AssumedLifetime.IsUnknown()},
+		{"tls_client_certificate", config.TLSClientCertificate.IsUnknown()},
+		{"tls_client_certificate_file", config.TLSClientCertificateFile.IsUnknown()},
+		{"tls_client_key", config.TLSClientKey.IsUnknown()},
+		{"tls_client_key_file", config.TLSClientKeyFile.IsUnknown()},
 	} {
 		if a.unknown {
 			diags.AddAttributeError(path.Root(a.name), "Unknown OAuth2 Provider Setting",
@@ -292,8 +328,21 @@ func clientOptions(config providerModel, getenv func(string) string) (oauthclien
 			allowInsecure = b
 		}
 	}
+	certFile, keyFile := config.TLSClientCertificateFile.ValueString(), config.TLSClientKeyFile.ValueString()
+	if config.TLSClientCertificate.IsNull() && certFile == "" {
+		certFile = getenv(envTLSClientCertFile)
+	}
+	if config.TLSClientKey.IsNull() && keyFile == "" {
+		keyFile = getenv(envTLSClientKeyFile)
+	}
+	cert, d := loadClientCertificate(config.TLSClientCertificate.ValueString(), certFile, config.TLSClientKey.ValueString(), keyFile)
+	diags.Append(d...)
 	if diags.HasError() {
 		return oauthclient.Options{}, diags
+	}
+	var certs []tls.Certificate
+	if cert != nil {
+		certs = []tls.Certificate{*cert}
 	}
 
 	// oauthclient reads zero as "the default" and a negative value as
@@ -306,11 +355,12 @@ func clientOptions(config providerModel, getenv func(string) string) (oauthclien
 		expiryBuffer = -1
 	}
 	return oauthclient.Options{
-		Timeout:           timeout,
-		MaxRetries:        retries,
-		ExpiryBuffer:      expiryBuffer,
-		CACertPEM:         caCertPEM,
-		AllowInsecureHTTP: allowInsecure,
+		Timeout:            timeout,
+		MaxRetries:         retries,
+		ExpiryBuffer:       expiryBuffer,
+		CACertPEM:          caCertPEM,
+		AllowInsecureHTTP:  allowInsecure,
+		ClientCertificates: certs,
 	}, diags
 }
 

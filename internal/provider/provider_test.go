@@ -68,6 +68,16 @@ func TestProviderSchemas(t *testing.T) {
 	c, e := byName(conn), byName(eph)
 	for _, s := range connectionSettings {
 		ca, ea := c[s.name], e[s.name]
+		if s.writeOnlyOnly {
+			// Resources take these only write-only.
+			if ca != nil || ea == nil || !ea.Sensitive {
+				t.Errorf("setting %s: resource has the plain form %v, ephemeral has a sensitive one %v", s.name, ca != nil, ea != nil && ea.Sensitive)
+			}
+			if wo := c[woName(s.name)]; wo == nil || !wo.WriteOnly || !wo.Sensitive || c[woVersionName(s.name)] == nil {
+				t.Errorf("setting %s: no sensitive write-only form with a version trigger", s.name)
+			}
+			continue
+		}
 		if ca == nil || ea == nil {
 			t.Errorf("setting %s: resource has it %v, ephemeral has it %v", s.name, ca != nil, ea != nil)
 			continue

@@ -76,6 +76,7 @@ type connectionResourceModel struct {
 	Status                  types.String `tfsdk:"status"`
 	ValidatedAt             types.String `tfsdk:"validated_at"`
 	TokenType               types.String `tfsdk:"token_type"`
+	IssuedTokenType         types.String `tfsdk:"issued_token_type"`
 	GrantedScopes           types.List   `tfsdk:"granted_scopes"`
 	ExpiresIn               types.Int64  `tfsdk:"expires_in"`
 	AuthorizationRequestURL types.String `tfsdk:"authorization_request_url"`
@@ -187,6 +188,11 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	}
 	attrs["token_type"] = schema.StringAttribute{
 		MarkdownDescription: "The `token_type` the server answered with (RFC 6749 §7.1).",
+		Computed:            true,
+		PlanModifiers:       validationOutput,
+	}
+	attrs["issued_token_type"] = schema.StringAttribute{
+		MarkdownDescription: "The type of the token a token exchange issued at validation (RFC 8693 §2.2.1); null for other grants.",
 		Computed:            true,
 		PlanModifiers:       validationOutput,
 	}
@@ -308,12 +314,7 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if r.data != nil {
 		subject := fmt.Sprintf("connection %q", plan.Label.ValueString())
 		resp.Diagnostics.Append(endpointDiagnostics(subject, plan.connectionSettingsModel, r.data.allowInsecureHTTP)...)
-		resp.Diagnostics.Append(clientCredentialDiagnostics(subject, plan.GrantType, clientCredentialInputs{
-			clientSecret:   plan.ClientSecret,
-			clientSecretWO: config.ClientSecretWO,
-			clientAuth:     plan.ClientAuth,
-			extraParams:    plan.ExtraParams,
-		}, true)...)
+		resp.Diagnostics.Append(clientCredentialDiagnostics(subject, plan.connectionSettingsModel, config.connectionWriteOnlyModel, true)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
@@ -353,6 +354,7 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 		"status":                    plan.Status,
 		"validated_at":              plan.ValidatedAt,
 		"token_type":                plan.TokenType,
+		"issued_token_type":         plan.IssuedTokenType,
 		"granted_scopes":            plan.GrantedScopes,
 		"expires_in":                plan.ExpiresIn,
 		"authorization_request_url": plan.AuthorizationRequestURL,
@@ -368,6 +370,7 @@ func (m *connectionResourceModel) markValidationUnknown() {
 	m.Status = types.StringUnknown()
 	m.ValidatedAt = types.StringUnknown()
 	m.TokenType = types.StringUnknown()
+	m.IssuedTokenType = types.StringUnknown()
 	m.AuthorizationRequestURL = types.StringUnknown()
 	m.ObtainedRefreshToken = types.StringUnknown()
 	m.GrantedScopes = types.ListUnknown(types.StringType)
@@ -683,6 +686,7 @@ func (m *connectionResourceModel) setTokenOutputs(tok *oauthclient.Token, req oa
 	if tok == nil {
 		m.ValidatedAt = types.StringNull()
 		m.TokenType = types.StringNull()
+		m.IssuedTokenType = types.StringNull()
 		m.GrantedScopes = types.ListNull(types.StringType)
 		m.ExpiresIn = types.Int64Null()
 		return
@@ -691,6 +695,10 @@ func (m *connectionResourceModel) setTokenOutputs(tok *oauthclient.Token, req oa
 	m.TokenType = types.StringNull()
 	if tok.TokenType != "" {
 		m.TokenType = types.StringValue(tok.TokenType)
+	}
+	m.IssuedTokenType = types.StringNull()
+	if tok.IssuedTokenType != "" {
+		m.IssuedTokenType = types.StringValue(tok.IssuedTokenType)
 	}
 	m.GrantedScopes = stringList(grantedScopes(tok, req))
 	m.ExpiresIn = types.Int64Null()
@@ -703,6 +711,7 @@ func (m *connectionResourceModel) copyOutputs(prior *connectionResourceModel) {
 	m.Status = prior.Status
 	m.ValidatedAt = prior.ValidatedAt
 	m.TokenType = prior.TokenType
+	m.IssuedTokenType = prior.IssuedTokenType
 	m.GrantedScopes = prior.GrantedScopes
 	m.ExpiresIn = prior.ExpiresIn
 	if m.GrantedScopes.IsNull() || m.GrantedScopes.IsUnknown() {

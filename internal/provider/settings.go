@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/idtoken"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 )
 
@@ -33,6 +34,8 @@ var (
 		string(oauthclient.GrantPassword),
 		string(oauthclient.GrantRefreshToken),
 		string(oauthclient.GrantAuthorizationCode),
+		grantTokenExchange,
+		grantJWTBearer,
 	}
 	// ephemeralGrantTypes are the grants oauth2_access_token runs: every one
 	// but authorization_code, whose code is single-use.
@@ -40,13 +43,10 @@ var (
 		string(oauthclient.GrantClientCredentials),
 		string(oauthclient.GrantPassword),
 		string(oauthclient.GrantRefreshToken),
+		grantTokenExchange,
+		grantJWTBearer,
 	}
-	clientAuthStyles = []string{
-		string(oauthclient.AuthAuto),
-		string(oauthclient.AuthBasic),
-		string(oauthclient.AuthPost),
-		string(oauthclient.AuthNone),
-	}
+	clientAuthStyles = authStyleNames()
 	requestEncodings = []string{
 		string(oauthclient.EncodingForm),
 		string(oauthclient.EncodingJSON),
@@ -72,6 +72,11 @@ type settingSpec struct {
 	// writeOnlyTwin adds "<name>_wo" (write-only) and "<name>_wo_version" to
 	// resource schemas. Ephemeral schemas have no write-only attributes.
 	writeOnlyTwin bool
+	// writeOnlyOnly renders only the write-only form in resource schemas:
+	// keys, assertions and subject tokens have no reason to be stored, and
+	// short-lived ones would be stale by the next run anyway. The ephemeral
+	// schema has the plain, sensitive attribute.
+	writeOnlyOnly bool
 	// allowed, when set, restricts the value and is listed in the description.
 	allowed []string
 	// validators check string values besides allowed.
@@ -166,6 +171,155 @@ var connectionSettings = []settingSpec{
 		name:        "redirect_uri",
 		description: "The redirection endpoint registered for the client, used by the `authorization_code` grant (RFC 6749 §3.1.2).",
 	},
+	{
+		name: "private_key",
+		description: "A PEM private key (RSA of at least 2048 bits, ECDSA P-256/P-384/P-521 or Ed25519; PKCS#1, SEC 1 or PKCS#8, " +
+			"unencrypted) the provider signs JWTs with: with `grant_type = \"jwt_bearer\"` and no `assertion`, the grant's " +
+			"assertion (RFC 7523 §2.1); otherwise a client assertion, `private_key_jwt` (RFC 7523 §2.2, OpenID Connect Core §9). " +
+			"Every attempt signs a new one. Conflicts with `private_key_file`.",
+		sensitive:     true,
+		writeOnlyTwin: true,
+		writeOnlyOnly: true,
+	},
+	{
+		name: "private_key_file",
+		description: "Path of a file holding `private_key`, read at every token request, so the key never passes " +
+			"through Terraform values.",
+	},
+	{
+		name:        "key_id",
+		description: "Sent as the `kid` header of the JWTs `private_key` signs, so the server picks the registered key (RFC 7515 §4.1.4).",
+	},
+	{
+		name: "signing_algorithm",
+		description: "The JWS algorithm `private_key` signs with. Unset picks the key's usual one: `RS256` for RSA, `ES256`, " +
+			"`ES384` or `ES512` by curve, `EdDSA` for Ed25519; `PS256` is the other choice for RSA.",
+		allowed: oauthclient.SigningAlgorithms(),
+	},
+	{
+		name: "signing_certificate",
+		description: "The PEM certificate of `private_key`. Its SHA-256 thumbprint is sent as the `x5t#S256` header " +
+			"(RFC 7515 §4.1.8), which certificate credentials such as Microsoft Entra's identify the key by.",
+	},
+	{
+		name: "client_assertion",
+		description: "A ready client assertion (RFC 7523 §2.2), sent as `client_assertion` with `private_key_jwt` client " +
+			"authentication: a JWT another system issued, such as a CI job's OpenID Connect token for workload identity " +
+			"federation. Prefer `identity_token_source`, which fetches a new one at every request.",
+		sensitive:     true,
+		writeOnlyTwin: true,
+		writeOnlyOnly: true,
+	},
+	{
+		name:        "client_assertion_audience",
+		description: "The `aud` claim of client assertions `private_key` or `client_auth = \"client_secret_jwt\"` signs. Defaults to the token URL (RFC 7523 §3); some servers want their issuer identifier.",
+	},
+	{
+		name: "identity_token_source",
+		description: "Where the provider fetches the OpenID Connect token of the CI job or workload it runs in, at every " +
+			"token request: `github_actions` (the job needs `permissions: id-token: write`), `gitlab_ci` (an `id_tokens` " +
+			"variable named by `identity_token_name`), `hcp_terraform` (workload identity: `TFC_WORKLOAD_IDENTITY_TOKEN`, " +
+			"or `TFC_WORKLOAD_IDENTITY_TOKEN_<identity_token_name>`) or `file` (`identity_token_file`, such as a Kubernetes " +
+			"projected service account token). The token is the `subject_token` of `grant_type = \"token_exchange\"`, " +
+			"the `assertion` of `grant_type = \"jwt_bearer\"`, and the `client_assertion` of any other grant.",
+		allowed: idtoken.Kinds(),
+	},
+	{
+		name:        "identity_token_audience",
+		description: "The audience GitHub Actions puts in the token it issues (`identity_token_source = \"github_actions\"`), such as `api://AzureADTokenExchange`.",
+	},
+	{
+		name:        "identity_token_name",
+		description: "With `identity_token_source = \"gitlab_ci\"`, the name of the `id_tokens` variable; with `hcp_terraform`, the optional tag of `TFC_WORKLOAD_IDENTITY_TOKEN_<tag>`.",
+	},
+	{
+		name:        "identity_token_file",
+		description: "With `identity_token_source = \"file\"`, the path of the token file, read afresh at every token request.",
+	},
+	{
+		name:          "subject_token",
+		description:   "The token to exchange with `grant_type = \"token_exchange\"` (RFC 8693 §2.1). Conflicts with `identity_token_source`, which supplies one.",
+		sensitive:     true,
+		writeOnlyTwin: true,
+		writeOnlyOnly: true,
+	},
+	{
+		name: "subject_token_type",
+		description: "The type of the subject token (RFC 8693 §3), such as `urn:ietf:params:oauth:token-type:jwt`. Defaults to " +
+			"`urn:ietf:params:oauth:token-type:jwt` for a token from `identity_token_source` and to " +
+			"`urn:ietf:params:oauth:token-type:access_token` otherwise.",
+	},
+	{
+		name:          "actor_token",
+		description:   "The token of the party acting for the subject, for delegation (RFC 8693 §2.1). Requires `actor_token_type`.",
+		sensitive:     true,
+		writeOnlyTwin: true,
+		writeOnlyOnly: true,
+	},
+	{
+		name:        "actor_token_type",
+		description: "The type of `actor_token` (RFC 8693 §3).",
+	},
+	{
+		name:        "requested_token_type",
+		description: "The type of token to ask a token exchange for (RFC 8693 §2.1); the server's default when unset.",
+	},
+	{
+		name:        "audiences",
+		kind:        settingStringList,
+		description: "Sent as repeated `audience` parameters: the services the token is for (RFC 8693 §2.1). Conflicts with an `audience` key in `extra_params`.",
+	},
+	{
+		name:        "resources",
+		kind:        settingStringList,
+		description: "Sent as repeated `resource` parameters: the URIs of the resources the token is for (RFC 8707 §2, RFC 8693 §2.1).",
+	},
+	{
+		name:          "assertion",
+		description:   "A ready assertion for `grant_type = \"jwt_bearer\"` (RFC 7523 §2.1). Without it, `private_key` signs one from the `assertion_*` settings.",
+		sensitive:     true,
+		writeOnlyTwin: true,
+		writeOnlyOnly: true,
+	},
+	{
+		name:        "assertion_issuer",
+		description: "The `iss` claim of the JWT bearer assertion `private_key` signs: a Salesforce connected app's consumer key, a Google service account's email. Defaults to `client_id`.",
+	},
+	{
+		name:        "assertion_subject",
+		description: "The `sub` claim of the JWT bearer assertion: the user the token is for (a Salesforce username, a Google Workspace user to impersonate). Omitted when unset.",
+	},
+	{
+		name:        "assertion_audience",
+		description: "The `aud` claim of the JWT bearer assertion, such as `https://login.salesforce.com`. Defaults to the token URL.",
+	},
+	{
+		name:        "assertion_claims",
+		kind:        settingStringMap,
+		description: "Further string claims of the JWT bearer assertion, such as the `scope` claim Google service accounts send. `iss`, `sub`, `aud`, `exp`, `iat`, `nbf` and `jti` are set by the provider.",
+	},
+	{
+		name: "tls_client_certificate",
+		description: "A PEM client certificate (and any intermediates) presented in the TLS handshake with the token endpoint " +
+			"(RFC 8705): for `client_auth = \"tls_client_auth\"` or `\"self_signed_tls_client_auth\"`, or for a server " +
+			"that requires mutual TLS. A token bound to the certificate only works for a client that presents the same " +
+			"certificate to the API. Requires `tls_client_key`. Conflicts with `tls_client_certificate_file`.",
+	},
+	{
+		name:        "tls_client_certificate_file",
+		description: "Path of a file holding `tls_client_certificate`, read at every token request.",
+	},
+	{
+		name:          "tls_client_key",
+		description:   "The PEM private key of `tls_client_certificate`. Conflicts with `tls_client_key_file`.",
+		sensitive:     true,
+		writeOnlyTwin: true,
+		writeOnlyOnly: true,
+	},
+	{
+		name:        "tls_client_key_file",
+		description: "Path of a file holding `tls_client_key`, read at every token request.",
+	},
 }
 
 // settingByName returns the spec called name; it panics on a typo, which
@@ -231,6 +385,9 @@ func (s settingSpec) resourceAttributes(attrs map[string]rschema.Attribute) {
 			Optional:            optional,
 		}
 	default:
+		if s.writeOnlyOnly {
+			break
+		}
 		a := rschema.StringAttribute{
 			MarkdownDescription: s.markdown(),
 			Required:            s.required,
@@ -250,14 +407,19 @@ func (s settingSpec) resourceAttributes(attrs map[string]rschema.Attribute) {
 	if !s.writeOnlyTwin {
 		return
 	}
+	woDescription := fmt.Sprintf("Write-only form of `%s`: sent to the token endpoint, never stored in plan or state. "+
+		"Requires `%s`; change that number to apply a new value. Conflicts with `%s`.",
+		s.name, woVersionName(s.name), s.name)
+	if s.writeOnlyOnly {
+		woDescription = s.markdown() + fmt.Sprintf(" Write-only: never stored in plan or state. Requires `%s`; change "+
+			"that number to apply a new value.", woVersionName(s.name))
+	}
 	attrs[woName(s.name)] = rschema.StringAttribute{
-		MarkdownDescription: fmt.Sprintf("Write-only form of `%s`: sent to the token endpoint, never stored in plan or state. "+
-			"Requires `%s`; change that number to apply a new value. Conflicts with `%s`.",
-			s.name, woVersionName(s.name), s.name),
-		Optional:   true,
-		Sensitive:  true,
-		WriteOnly:  true,
-		Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot(woVersionName(s.name)))},
+		MarkdownDescription: woDescription,
+		Optional:            true,
+		Sensitive:           true,
+		WriteOnly:           true,
+		Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot(woVersionName(s.name)))},
 	}
 	attrs[woVersionName(s.name)] = rschema.Int64Attribute{
 		MarkdownDescription: fmt.Sprintf("Any number; change it whenever `%s` changes so the new value is sent and validated.", woName(s.name)),
@@ -333,6 +495,53 @@ type connectionSettingsModel struct {
 	RefreshToken     types.String `tfsdk:"refresh_token"`
 	AuthorizationURL types.String `tfsdk:"authorization_url"`
 	RedirectURI      types.String `tfsdk:"redirect_uri"`
+
+	PrivateKeyFile           types.String `tfsdk:"private_key_file"`
+	KeyID                    types.String `tfsdk:"key_id"`
+	SigningAlgorithm         types.String `tfsdk:"signing_algorithm"`
+	SigningCertificate       types.String `tfsdk:"signing_certificate"`
+	ClientAssertionAudience  types.String `tfsdk:"client_assertion_audience"`
+	IdentityTokenSource      types.String `tfsdk:"identity_token_source"`
+	IdentityTokenAudience    types.String `tfsdk:"identity_token_audience"`
+	IdentityTokenName        types.String `tfsdk:"identity_token_name"`
+	IdentityTokenFile        types.String `tfsdk:"identity_token_file"`
+	SubjectTokenType         types.String `tfsdk:"subject_token_type"`
+	ActorTokenType           types.String `tfsdk:"actor_token_type"`
+	RequestedTokenType       types.String `tfsdk:"requested_token_type"`
+	Audiences                types.List   `tfsdk:"audiences"`
+	Resources                types.List   `tfsdk:"resources"`
+	AssertionIssuer          types.String `tfsdk:"assertion_issuer"`
+	AssertionSubject         types.String `tfsdk:"assertion_subject"`
+	AssertionAudience        types.String `tfsdk:"assertion_audience"`
+	AssertionClaims          types.Map    `tfsdk:"assertion_claims"`
+	TLSClientCertificate     types.String `tfsdk:"tls_client_certificate"`
+	TLSClientCertificateFile types.String `tfsdk:"tls_client_certificate_file"`
+	TLSClientKeyFile         types.String `tfsdk:"tls_client_key_file"`
+}
+
+// credentialSecretsModel holds the secrets that resources take only in
+// write-only form; the ephemeral resource has them as plain sensitive
+// attributes.
+type credentialSecretsModel struct {
+	PrivateKey      types.String `tfsdk:"private_key"`
+	ClientAssertion types.String `tfsdk:"client_assertion"`
+	SubjectToken    types.String `tfsdk:"subject_token"`
+	ActorToken      types.String `tfsdk:"actor_token"`
+	Assertion       types.String `tfsdk:"assertion"`
+	TLSClientKey    types.String `tfsdk:"tls_client_key"`
+}
+
+// writeOnly returns the secrets in the write-only model's form, which
+// tokenRequest reads.
+func (m credentialSecretsModel) writeOnly() connectionWriteOnlyModel {
+	return connectionWriteOnlyModel{
+		PrivateKeyWO:      m.PrivateKey,
+		ClientAssertionWO: m.ClientAssertion,
+		SubjectTokenWO:    m.SubjectToken,
+		ActorTokenWO:      m.ActorToken,
+		AssertionWO:       m.Assertion,
+		TLSClientKeyWO:    m.TLSClientKey,
+	}
 }
 
 // connectionWriteOnlyModel holds the write-only twins of the secret
@@ -344,6 +553,19 @@ type connectionWriteOnlyModel struct {
 	PasswordWOVersion     types.Int64  `tfsdk:"password_wo_version"`
 	RefreshTokenWO        types.String `tfsdk:"refresh_token_wo"`
 	RefreshTokenWOVersion types.Int64  `tfsdk:"refresh_token_wo_version"`
+
+	PrivateKeyWO             types.String `tfsdk:"private_key_wo"`
+	PrivateKeyWOVersion      types.Int64  `tfsdk:"private_key_wo_version"`
+	ClientAssertionWO        types.String `tfsdk:"client_assertion_wo"`
+	ClientAssertionWOVersion types.Int64  `tfsdk:"client_assertion_wo_version"`
+	SubjectTokenWO           types.String `tfsdk:"subject_token_wo"`
+	SubjectTokenWOVersion    types.Int64  `tfsdk:"subject_token_wo_version"`
+	ActorTokenWO             types.String `tfsdk:"actor_token_wo"`
+	ActorTokenWOVersion      types.Int64  `tfsdk:"actor_token_wo_version"`
+	AssertionWO              types.String `tfsdk:"assertion_wo"`
+	AssertionWOVersion       types.Int64  `tfsdk:"assertion_wo_version"`
+	TLSClientKeyWO           types.String `tfsdk:"tls_client_key_wo"`
+	TLSClientKeyWOVersion    types.Int64  `tfsdk:"tls_client_key_wo_version"`
 }
 
 // stringField maps a string setting's name to its field.
@@ -376,6 +598,50 @@ func (m *connectionSettingsModel) stringField(name string) *types.String {
 	case "redirect_uri":
 		return &m.RedirectURI
 	}
+	return m.credentialField(name)
+}
+
+// credentialField maps the string settings of the credentials without a
+// shared secret to their fields.
+func (m *connectionSettingsModel) credentialField(name string) *types.String {
+	switch name {
+	case "private_key_file":
+		return &m.PrivateKeyFile
+	case "key_id":
+		return &m.KeyID
+	case "signing_algorithm":
+		return &m.SigningAlgorithm
+	case "signing_certificate":
+		return &m.SigningCertificate
+	case "client_assertion_audience":
+		return &m.ClientAssertionAudience
+	case "identity_token_source":
+		return &m.IdentityTokenSource
+	case "identity_token_audience":
+		return &m.IdentityTokenAudience
+	case "identity_token_name":
+		return &m.IdentityTokenName
+	case "identity_token_file":
+		return &m.IdentityTokenFile
+	case "subject_token_type":
+		return &m.SubjectTokenType
+	case "actor_token_type":
+		return &m.ActorTokenType
+	case "requested_token_type":
+		return &m.RequestedTokenType
+	case "assertion_issuer":
+		return &m.AssertionIssuer
+	case "assertion_subject":
+		return &m.AssertionSubject
+	case "assertion_audience":
+		return &m.AssertionAudience
+	case "tls_client_certificate":
+		return &m.TLSClientCertificate
+	case "tls_client_certificate_file":
+		return &m.TLSClientCertificateFile
+	case "tls_client_key_file":
+		return &m.TLSClientKeyFile
+	}
 	return nil
 }
 
@@ -398,30 +664,55 @@ func (m connectionSettingsModel) values() []attr.Value {
 		m.GrantType, m.TokenURL, m.ClientID, m.ClientSecret, m.ClientAuth, m.Scopes, m.ScopeDelimiter,
 		m.RequestEncoding, m.ExtraParams, m.TenantID, m.Username, m.Password, m.RefreshToken,
 		m.AuthorizationURL, m.RedirectURI,
+		m.PrivateKeyFile, m.KeyID, m.SigningAlgorithm, m.SigningCertificate, m.ClientAssertionAudience,
+		m.IdentityTokenSource, m.IdentityTokenAudience, m.IdentityTokenName, m.IdentityTokenFile,
+		m.SubjectTokenType, m.ActorTokenType, m.RequestedTokenType, m.Audiences, m.Resources,
+		m.AssertionIssuer, m.AssertionSubject, m.AssertionAudience, m.AssertionClaims,
+		m.TLSClientCertificate, m.TLSClientCertificateFile, m.TLSClientKeyFile,
 	}
 }
 
 func (w connectionWriteOnlyModel) versions() []attr.Value {
-	return []attr.Value{w.ClientSecretWOVersion, w.PasswordWOVersion, w.RefreshTokenWOVersion}
+	return []attr.Value{
+		w.ClientSecretWOVersion, w.PasswordWOVersion, w.RefreshTokenWOVersion,
+		w.PrivateKeyWOVersion, w.ClientAssertionWOVersion, w.SubjectTokenWOVersion,
+		w.ActorTokenWOVersion, w.AssertionWOVersion, w.TLSClientKeyWOVersion,
+	}
 }
 
 // nullValues clears the write-only values, which must never reach state.
 func (w *connectionWriteOnlyModel) nullValues() {
-	w.ClientSecretWO = types.StringNull()
-	w.PasswordWO = types.StringNull()
-	w.RefreshTokenWO = types.StringNull()
+	for _, v := range []*types.String{
+		&w.ClientSecretWO, &w.PasswordWO, &w.RefreshTokenWO, &w.PrivateKeyWO, &w.ClientAssertionWO,
+		&w.SubjectTokenWO, &w.ActorTokenWO, &w.AssertionWO, &w.TLSClientKeyWO,
+	} {
+		*v = types.StringNull()
+	}
 }
 
 // tokenRequest converts the settings, with write-only values read from the
-// configuration, into a token request. Null settings take their defaults.
+// configuration, into a token request: keys are parsed, files read and
+// workload identity tokens fetched now, once per request. Null settings take
+// their defaults.
 func (m connectionSettingsModel) tokenRequest(ctx context.Context, wo connectionWriteOnlyModel) (oauthclient.Request, diag.Diagnostics) {
+	req, diags := m.baseRequest(ctx, wo)
+	if diags.HasError() {
+		return req, diags
+	}
+	diags.Append(m.credentials(ctx, wo, &req)...)
+	return req, diags
+}
+
+// baseRequest is tokenRequest without the credentials that need work to
+// obtain.
+func (m connectionSettingsModel) baseRequest(ctx context.Context, wo connectionWriteOnlyModel) (oauthclient.Request, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	m.applyDefaults()
 
 	req := oauthclient.Request{
 		TokenURL:       m.TokenURL.ValueString(),
 		TenantID:       m.TenantID.ValueString(),
-		GrantType:      oauthclient.GrantType(m.GrantType.ValueString()),
+		GrantType:      grantFromSetting(m.GrantType.ValueString()),
 		AuthStyle:      oauthclient.AuthStyle(m.ClientAuth.ValueString()),
 		Encoding:       oauthclient.Encoding(m.RequestEncoding.ValueString()),
 		ClientID:       m.ClientID.ValueString(),
@@ -438,13 +729,40 @@ func (m connectionSettingsModel) tokenRequest(ctx context.Context, wo connection
 	if !m.ExtraParams.IsNull() && !m.ExtraParams.IsUnknown() {
 		diags.Append(m.ExtraParams.ElementsAs(ctx, &req.ExtraParams, false)...)
 	}
+	req.ClientAssertion = wo.ClientAssertionWO.ValueString()
+	req.ClientAssertionAudience = m.ClientAssertionAudience.ValueString()
+	req.SubjectToken = wo.SubjectTokenWO.ValueString()
+	req.SubjectTokenType = m.SubjectTokenType.ValueString()
+	req.ActorToken = wo.ActorTokenWO.ValueString()
+	req.ActorTokenType = m.ActorTokenType.ValueString()
+	req.RequestedTokenType = m.RequestedTokenType.ValueString()
+	req.Assertion = wo.AssertionWO.ValueString()
+	req.AssertionClaims = oauthclient.AssertionClaims{
+		Issuer:   m.AssertionIssuer.ValueString(),
+		Subject:  m.AssertionSubject.ValueString(),
+		Audience: m.AssertionAudience.ValueString(),
+	}
+	for _, l := range []struct {
+		v   types.List
+		out *[]string
+	}{{m.Audiences, &req.Audiences}, {m.Resources, &req.Resources}} {
+		if !l.v.IsNull() && !l.v.IsUnknown() {
+			diags.Append(l.v.ElementsAs(ctx, l.out, false)...)
+		}
+	}
+	if !m.AssertionClaims.IsNull() && !m.AssertionClaims.IsUnknown() {
+		diags.Append(m.AssertionClaims.ElementsAs(ctx, &req.AssertionClaims.Extra, false)...)
+	}
+	if req.GrantType == oauthclient.GrantTokenExchange && req.SubjectTokenType == "" && req.SubjectToken != "" {
+		req.SubjectTokenType = oauthclient.TokenTypeAccessToken
+	}
 	return req, diags
 }
 
 // authCodeRequest builds the authorization request matching the settings
 // (RFC 6749 §4.1.1).
 func (m connectionSettingsModel) authCodeRequest(ctx context.Context, state, verifier string) (oauthclient.AuthCodeRequest, diag.Diagnostics) {
-	tr, diags := m.tokenRequest(ctx, connectionWriteOnlyModel{})
+	tr, diags := m.baseRequest(ctx, connectionWriteOnlyModel{})
 	return oauthclient.AuthCodeRequest{
 		AuthorizationURL: m.AuthorizationURL.ValueString(),
 		TenantID:         tr.TenantID,
@@ -471,7 +789,10 @@ func firstSet(values ...types.String) string {
 // requestSecrets lists the secret values a request carries, for log masking.
 func requestSecrets(r oauthclient.Request) []string {
 	var out []string
-	for _, s := range append([]string{r.ClientSecret, r.Password, r.RefreshToken, r.Code, r.CodeVerifier}, r.AlsoRedact...) {
+	for _, s := range append([]string{
+		r.ClientSecret, r.Password, r.RefreshToken, r.Code, r.CodeVerifier,
+		r.ClientAssertion, r.Assertion, r.SubjectToken, r.ActorToken,
+	}, r.AlsoRedact...) {
 		if s != "" {
 			out = append(out, s)
 		}
@@ -482,6 +803,7 @@ func requestSecrets(r oauthclient.Request) []string {
 // secretFieldKeys are log field keys whose values are always masked.
 var secretFieldKeys = []string{
 	"client_secret", "password", "refresh_token", "access_token", "id_token", "code", "code_verifier", "authorization",
+	"client_assertion", "assertion", "subject_token", "actor_token", "private_key", "tls_client_key",
 }
 
 // maskSecrets registers the given secret values and the secret field keys

@@ -141,7 +141,11 @@ func TestSettingSpecs(t *testing.T) {
 			t.Errorf("setting %s is defined twice", s.name)
 		}
 		seen[s.name] = true
-		if s.kind == settingString && (&connectionSettingsModel{}).stringField(s.name) == nil {
+		if s.writeOnlyOnly {
+			if !hasTag(reflect.TypeFor[credentialSecretsModel](), s.name) {
+				t.Errorf("setting %s has no field in credentialSecretsModel", s.name)
+			}
+		} else if s.kind == settingString && (&connectionSettingsModel{}).stringField(s.name) == nil {
 			t.Errorf("setting %s has no model field", s.name)
 		}
 		if s.defaultValue != "" && len(s.allowed) > 0 {
@@ -160,9 +164,18 @@ func TestSettingSpecs(t *testing.T) {
 			}
 		}
 	}
-	if got, want := len(connectionSettings), reflect.TypeFor[connectionSettingsModel]().NumField(); got != want {
+	if got, want := len(connectionSettings), reflect.TypeFor[connectionSettingsModel]().NumField()+reflect.TypeFor[credentialSecretsModel]().NumField(); got != want {
 		t.Errorf("settings: %d specs for %d model fields", got, want)
 	}
+}
+
+func hasTag(t reflect.Type, name string) bool {
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("tfsdk") == name {
+			return true
+		}
+	}
+	return false
 }
 
 func TestGrantedScopes(t *testing.T) {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/idtoken"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 )
 
@@ -269,11 +271,15 @@ func (v tenantPlaceholderValidator) check(c configValues, diags *diag.Diagnostic
 // connectionRules are the per-grant requirements of the connection
 // settings. withWriteOnly says whether the schema has the *_wo twins.
 func connectionRules(withWriteOnly bool) []settingsRule {
+	// secret lists the attributes a secret setting may be given in.
 	secret := func(name string) []string {
-		if withWriteOnly {
-			return []string{name, woName(name)}
+		switch {
+		case !withWriteOnly:
+			return []string{name}
+		case settingByName(name).writeOnlyOnly:
+			return []string{woName(name)}
 		}
-		return []string{name}
+		return []string{name, woName(name)}
 	}
 	grant := func(g string, anyOf ...string) requiredWhenValidator {
 		return requiredWhenValidator{
@@ -283,6 +289,16 @@ func connectionRules(withWriteOnly bool) []settingsRule {
 			anyOf:       anyOf,
 		}
 	}
+	clientAuth := func(style oauthclient.AuthStyle, anyOf ...string) requiredWhenValidator {
+		return requiredWhenValidator{
+			when:        "client_auth",
+			whenDefault: settingByName("client_auth").defaultValue,
+			values:      []string{string(style)},
+			anyOf:       anyOf,
+		}
+	}
+	join := func(lists ...[]string) []string { return slices.Concat(lists...) }
+	signingKey := join(secret("private_key"), []string{"private_key_file"})
 	return []settingsRule{
 		grant("client_credentials", "client_id"),
 		grant("password", "username"),
@@ -291,13 +307,127 @@ func connectionRules(withWriteOnly bool) []settingsRule {
 		grant("authorization_code", "client_id"),
 		grant("authorization_code", "authorization_url"),
 		grant("authorization_code", "redirect_uri"),
+		grant(grantTokenExchange, join(secret("subject_token"), []string{"identity_token_source"})...),
+		grant(grantJWTBearer, join(secret("assertion"), signingKey, []string{"identity_token_source"})...),
 		requiredWhenValidator{
 			when:        "client_auth",
 			whenDefault: settingByName("client_auth").defaultValue,
 			values:      []string{"basic", "post"},
 			anyOf:       secret("client_secret"),
 		},
+		clientAuth(oauthclient.AuthPrivateKeyJWT, join(signingKey, secret("client_assertion"), []string{"identity_token_source"})...),
+		clientAuth(oauthclient.AuthClientSecretJWT, secret("client_secret")...),
+		alsoRequiresRule{anyOf: secret("actor_token"), requires: "actor_token_type"},
+		alsoRequiresRule{anyOf: []string{"actor_token_type"}, requires: secret("actor_token")[0]},
+		alsoRequiresRule{anyOf: join(secret("tls_client_key"), []string{"tls_client_key_file"}), requires: "tls_client_certificate", orElse: "tls_client_certificate_file"},
+		alsoRequiresRule{anyOf: []string{"tls_client_certificate", "tls_client_certificate_file"}, requires: secret("tls_client_key")[0], orElse: "tls_client_key_file"},
+		conflictingRule{names: join(secret("private_key"), []string{"private_key_file"})},
+		conflictingRule{names: []string{"tls_client_certificate", "tls_client_certificate_file"}},
+		conflictingRule{names: join(secret("tls_client_key"), []string{"tls_client_key_file"})},
+		conflictingRule{names: join(secret("subject_token"), []string{"identity_token_source"})},
+		conflictingRule{names: join(secret("client_assertion"), []string{"identity_token_source"})},
+		conflictingRule{names: join(secret("client_assertion"), signingKey)},
+		identityTokenRule{},
 		tenantPlaceholderValidator{},
+	}
+}
+
+var (
+	_ settingsRule = alsoRequiresRule{}
+	_ settingsRule = identityTokenRule{}
+)
+
+// alsoRequiresRule requires, when any of anyOf is set, that requires (or
+// orElse, when given) is set too.
+type alsoRequiresRule struct {
+	anyOf    []string
+	requires string
+	orElse   string
+}
+
+func (v alsoRequiresRule) Description(context.Context) string {
+	return fmt.Sprintf("%s requires %s", orList(v.anyOf), orList(v.wanted()))
+}
+
+func (v alsoRequiresRule) wanted() []string {
+	if v.orElse == "" {
+		return []string{v.requires}
+	}
+	return []string{v.requires, v.orElse}
+}
+
+func (v alsoRequiresRule) check(c configValues, diags *diag.Diagnostics) {
+	set := ""
+	for _, name := range v.anyOf {
+		value, ok := c.value(name, diags)
+		if !ok {
+			return
+		}
+		if !value.IsKnown() || !value.IsNull() {
+			set = name
+			break
+		}
+	}
+	if set == "" {
+		return
+	}
+	for _, name := range v.wanted() {
+		value, ok := c.value(name, diags)
+		if !ok || !value.IsKnown() || !value.IsNull() {
+			return
+		}
+	}
+	diags.AddAttributeError(path.Root(set), "Missing Required Setting",
+		fmt.Sprintf("%s is set, so %s must be set too. Set %s, or remove %s.", set, orList(v.wanted()), orList(v.wanted()), set))
+}
+
+// identityTokenRule checks the identity_token_* settings as far as they can
+// be checked without the CI environment, which only exists when the token is
+// fetched.
+type identityTokenRule struct{}
+
+func (v identityTokenRule) Description(context.Context) string {
+	return "the identity_token_* settings fit identity_token_source"
+}
+
+func (v identityTokenRule) check(c configValues, diags *diag.Diagnostics) {
+	names := []string{"identity_token_source", "identity_token_audience", "identity_token_name", "identity_token_file"}
+	values := make([]types.String, len(names))
+	for i, name := range names {
+		s, ok := c.str(name, diags)
+		if !ok || s.IsUnknown() {
+			return
+		}
+		values[i] = s
+	}
+	if values[0].IsNull() {
+		for i, s := range values[1:] {
+			if !s.IsNull() {
+				diags.AddAttributeError(path.Root(names[i+1]), "Missing Required Setting",
+					fmt.Sprintf("%s is set without identity_token_source. Set identity_token_source, or remove %s.", names[i+1], names[i+1]))
+			}
+		}
+		return
+	}
+	src := idtoken.Source{Kind: idtoken.Kind(values[0].ValueString()), Audience: values[1].ValueString(), Name: values[2].ValueString(), File: values[3].ValueString()}
+	err := src.Validate()
+	if err == nil {
+		return
+	}
+	var fields []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		fields = joined.Unwrap()
+	} else {
+		fields = []error{err}
+	}
+	for _, e := range fields {
+		attr := "identity_token_source"
+		var fe *idtoken.FieldError
+		if errors.As(e, &fe) && fe.Field != "kind" {
+			attr = "identity_token_" + fe.Field
+		}
+		diags.AddAttributeError(path.Root(attr), "Invalid Identity Token Setting",
+			fmt.Sprintf("The identity token settings do not fit identity_token_source = %q.\n\n%s", values[0].ValueString(), errorCause(e)))
 	}
 }
 

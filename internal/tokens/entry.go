@@ -19,6 +19,8 @@ func (e *Engine) entryFrom(tok *oauthclient.Token, req oauthclient.Request) *tok
 		IDToken:      tok.IDToken,
 		Scope:        tok.Scope,
 		ObtainedAt:   now,
+
+		IssuedTokenType: tok.IssuedTokenType,
 	}
 	if tok.ExpiryKnown() {
 		entry.Expiry = now.Add(tok.Lifetime())
@@ -41,6 +43,8 @@ func (e *Engine) tokenFromEntry(entry *tokenstore.Entry) *oauthclient.Token {
 		IDToken:      entry.IDToken,
 		Scope:        entry.Scope,
 		Expiry:       entry.Expiry,
+
+		IssuedTokenType: entry.IssuedTokenType,
 	}
 	if tok.ExpiryKnown() {
 		tok.ExpiresIn = max(int64(tok.Expiry.Sub(e.now()).Seconds()), 0)

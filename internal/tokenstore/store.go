@@ -27,6 +27,9 @@ type Entry struct {
 	IDToken string `json:"id_token,omitempty"`
 	// Scope is the granted scope as the server sent it.
 	Scope string `json:"scope,omitempty"`
+	// IssuedTokenType is the type a token exchange reported (RFC 8693
+	// §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 	// Expiry is when the access token expires; zero when the server announced
 	// no lifetime.
 	Expiry time.Time `json:"expiry,omitzero"`
