@@ -421,13 +421,16 @@ func (v identityTokenRule) check(c configValues, diags *diag.Diagnostics) {
 		fields = []error{err}
 	}
 	for _, e := range fields {
-		attr := "identity_token_source"
+		attr, detail := "identity_token_source", e.Error()
 		var fe *idtoken.FieldError
-		if errors.As(e, &fe) && fe.Field != "kind" {
-			attr = "identity_token_" + fe.Field
+		if errors.As(e, &fe) {
+			if fe.Field != "kind" {
+				attr = "identity_token_" + fe.Field
+			}
+			detail = attr + " " + fe.Msg + "."
 		}
 		diags.AddAttributeError(path.Root(attr), "Invalid Identity Token Setting",
-			fmt.Sprintf("The identity token settings do not fit identity_token_source = %q.\n\n%s", values[0].ValueString(), errorCause(e)))
+			fmt.Sprintf("The identity token settings do not fit identity_token_source = %q: %s", values[0].ValueString(), detail))
 	}
 }
 
