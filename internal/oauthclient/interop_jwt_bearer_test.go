@@ -25,35 +25,33 @@ const (
 	interopAssertionSubject = "service-account-7"
 )
 
-// withFositeIssuerKey trusts a key of the given kind for JWT bearer grant
-// assertions from interopAssertionIssuer about interopAssertionSubject,
-// for the given scopes.
-func withFositeIssuerKey(t *testing.T, kind, alg, kid string, scopes ...string) func(*fositeSetup) {
-	t.Helper()
-	return func(s *fositeSetup) {
-		var entry storage.PublicKeyScopes
-		if err := json.Unmarshal(publicJWK(t, kind, alg, kid), &entry.Key); err != nil {
-			t.Fatalf("fosite cannot read the JWK: %v", err)
-		}
-		entry.Scopes = scopes
-		issuer, ok := s.mem.IssuerPublicKeys[interopAssertionIssuer]
-		if !ok {
-			issuer = storage.IssuerPublicKeys{Issuer: interopAssertionIssuer, KeysBySub: map[string]storage.SubjectPublicKeys{}}
-			s.mem.IssuerPublicKeys[interopAssertionIssuer] = issuer
-		}
-		sub, ok := issuer.KeysBySub[interopAssertionSubject]
-		if !ok {
-			sub = storage.SubjectPublicKeys{Subject: interopAssertionSubject, Keys: map[string]storage.PublicKeyScopes{}}
-			issuer.KeysBySub[interopAssertionSubject] = sub
-		}
-		sub.Keys[kid] = entry
-	}
+// issuerKey is a key trusted for JWT bearer grant assertions from
+// interopAssertionIssuer about interopAssertionSubject, for scopes.
+type issuerKey struct {
+	kind, alg, kid string
+	scopes         []string
 }
 
-// withJWTBearerWithoutClientAuth lets the JWT bearer grant be used with no
-// client authentication (RFC 7523 §3.1 makes it optional).
-func withJWTBearerWithoutClientAuth(s *fositeSetup) {
-	s.cfg.GrantTypeJWTBearerCanSkipClientAuth = true
+// registerIssuerKey registers k in fosite's store; as for client keys, the
+// JWK is decoded by fosite's own JOSE types from JSON.
+func registerIssuerKey(t *testing.T, s *fositeSetup, k issuerKey) {
+	t.Helper()
+	var entry storage.PublicKeyScopes
+	if err := json.Unmarshal(publicJWK(t, k.kind, k.alg, k.kid), &entry.Key); err != nil {
+		t.Fatalf("fosite cannot read the JWK: %v", err)
+	}
+	entry.Scopes = k.scopes
+	issuer, ok := s.mem.IssuerPublicKeys[interopAssertionIssuer]
+	if !ok {
+		issuer = storage.IssuerPublicKeys{Issuer: interopAssertionIssuer, KeysBySub: map[string]storage.SubjectPublicKeys{}}
+		s.mem.IssuerPublicKeys[interopAssertionIssuer] = issuer
+	}
+	sub, ok := issuer.KeysBySub[interopAssertionSubject]
+	if !ok {
+		sub = storage.SubjectPublicKeys{Subject: interopAssertionSubject, Keys: map[string]storage.PublicKeyScopes{}}
+		issuer.KeysBySub[interopAssertionSubject] = sub
+	}
+	sub.Keys[k.kid] = entry
 }
 
 // jwtBearerRequest is a JWT bearer grant request for interopAssertionSubject
@@ -113,19 +111,20 @@ var fositeJWTBearerRows = []struct {
 	{oauthclient.AlgEdDSA, "ed25519", "iss-ed"},
 }
 
-func startFositeJWTBearer(t *testing.T, opts ...func(*fositeSetup)) *fositeServer {
-	t.Helper()
+// jwtBearerIssuerKeys trusts the key of every row for scopes read and write.
+func jwtBearerIssuerKeys() []issuerKey {
+	var keys []issuerKey
 	for _, row := range fositeJWTBearerRows {
-		opts = append(opts, withFositeIssuerKey(t, row.kind, row.alg, row.kid, "read", "write"))
+		keys = append(keys, issuerKey{kind: row.kind, alg: row.alg, kid: row.kid, scopes: []string{"read", "write"}})
 	}
-	return startFosite(t, opts...)
+	return keys
 }
 
 // With GrantTypeJWTBearerCanSkipClientAuth the assertion is the whole
 // proof: the client sends no client authentication when it has no secret
 // (AuthAuto), and the token speaks for the assertion's subject.
-func TestInterop_fosite_jwtBearerWithoutClientAuth(t *testing.T) {
-	as := startFositeJWTBearer(t, withJWTBearerWithoutClientAuth)
+func scenarioJWTBearerWithoutClientAuth(t *testing.T, tg interopTarget) {
+	as := tg.start(t, serverConfig{issuerKeys: jwtBearerIssuerKeys(), jwtBearerWithoutClientAuth: true})
 
 	for _, row := range fositeJWTBearerRows {
 		t.Run(row.alg+"/"+row.kid, func(t *testing.T) {
@@ -243,15 +242,15 @@ func TestInterop_fosite_jwtBearerWithoutClientAuth(t *testing.T) {
 // By default fosite's rfc7523 handler wants the client authenticated and
 // allowed the grant; the token then belongs to that client and speaks for
 // the assertion's subject.
-func TestInterop_fosite_jwtBearerWithClientAuth(t *testing.T) {
+func scenarioJWTBearerWithClientAuth(t *testing.T, tg interopTarget) {
 	const (
 		basicClientID = "interop-jwt-grant-basic"
 		keyClientID   = "interop-pkjwt-es256"
 	)
-	as := startFositeJWTBearer(t, withFositeKeyClients(t,
-		fositeKeyClient{id: basicClientID, method: "client_secret_basic", secret: interopClientSecret},
-		fositeKeyClient{id: keyClientID, method: "private_key_jwt", alg: oauthclient.AlgES256, kind: "ec256", kid: "ec-1"},
-	))
+	as := tg.start(t, serverConfig{issuerKeys: jwtBearerIssuerKeys(), keyClients: []keyClient{
+		{id: basicClientID, method: "client_secret_basic", secret: interopClientSecret},
+		{id: keyClientID, method: "private_key_jwt", alg: oauthclient.AlgES256, kind: "ec256", kid: "ec-1"},
+	}})
 	grantKey := interopSigningKey(t, "rsa", oauthclient.AlgRS256, "iss-rsa")
 
 	for _, style := range []oauthclient.AuthStyle{oauthclient.AuthBasic, oauthclient.AuthAuto} {
@@ -306,7 +305,7 @@ func TestInterop_fosite_jwtBearerWithClientAuth(t *testing.T) {
 		assertServerError(t, err, "invalid_request", assertGrantAssertion(t, sent))
 	})
 
-	// interopClientID may use the grants of startFosite, not this one.
+	// interopClientID may use the default grants, not this one.
 	t.Run("client not allowed the grant", func(t *testing.T) {
 		c, rt := newRecordingClient(t)
 		req := jwtBearerRequest(as.tokenURL, grantKey)

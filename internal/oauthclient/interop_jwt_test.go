@@ -118,45 +118,44 @@ func publicJWK(t *testing.T, kind, alg, kid string) []byte {
 	return b
 }
 
-// fositeKeyClient is a fosite client that authenticates with a JWT.
-type fositeKeyClient struct {
+// keyClient is a client that authenticates with a JWT (or, with a secret
+// and client_secret_basic, one allowed the JWT bearer grant).
+type keyClient struct {
 	id, method, alg string
 	// kind and kid name the registered public key; kind "" registers none.
 	kind, kid string
 	secret    string
 }
 
-// withFositeKeyClients registers clients whose keys fosite reads from a
+// registerKeyClients registers clients whose keys fosite reads from a
 // registered JWKS. The JWKS is decoded by fosite's own JOSE types from
 // JSON, so these tests need not import the go-jose version fosite uses.
-func withFositeKeyClients(t *testing.T, clients ...fositeKeyClient) func(*fositeSetup) {
+func registerKeyClients(t *testing.T, s *fositeSetup, clients []keyClient) {
 	t.Helper()
-	return func(s *fositeSetup) {
-		for _, c := range clients {
-			oc := &fosite.DefaultOpenIDConnectClient{
-				DefaultClient: &fosite.DefaultClient{
-					ID:         c.id,
-					GrantTypes: []string{"client_credentials", grantJWTBearer},
-					Scopes:     []string{"read", "write"},
-				},
-				TokenEndpointAuthMethod:           c.method,
-				TokenEndpointAuthSigningAlgorithm: c.alg,
-			}
-			if c.secret != "" {
-				hashed, err := (&fosite.BCrypt{Config: s.cfg}).Hash(t.Context(), []byte(c.secret))
-				if err != nil {
-					t.Fatalf("hashing a client secret: %v", err)
-				}
-				oc.Secret = hashed
-			}
-			if c.kind != "" {
-				set := `{"keys":[` + string(publicJWK(t, c.kind, c.alg, c.kid)) + `]}`
-				if err := json.Unmarshal([]byte(set), &oc.JSONWebKeys); err != nil {
-					t.Fatalf("fosite cannot read the JWKS: %v", err)
-				}
-			}
-			s.mem.Clients[c.id] = oc
+	for _, c := range clients {
+		oc := &fosite.DefaultOpenIDConnectClient{
+			DefaultClient: &fosite.DefaultClient{
+				ID:         c.id,
+				GrantTypes: []string{"client_credentials", grantJWTBearer},
+				Scopes:     []string{"read", "write"},
+			},
+			TokenEndpointAuthMethod:           c.method,
+			TokenEndpointAuthSigningAlgorithm: c.alg,
 		}
+		if c.secret != "" {
+			hashed, err := (&fosite.BCrypt{Config: s.cfg}).Hash(t.Context(), []byte(c.secret))
+			if err != nil {
+				t.Fatalf("hashing a client secret: %v", err)
+			}
+			oc.Secret = hashed
+		}
+		if c.kind != "" {
+			set := `{"keys":[` + string(publicJWK(t, c.kind, c.alg, c.kid)) + `]}`
+			if err := json.Unmarshal([]byte(set), &oc.JSONWebKeys); err != nil {
+				t.Fatalf("fosite cannot read the JWKS: %v", err)
+			}
+		}
+		s.mem.Clients[c.id] = oc
 	}
 }
 
@@ -264,8 +263,8 @@ func assertClientAssertion(t *testing.T, sent sentRequest, clientID string) stri
 	return a
 }
 
-// fositeKeyClientID names the private_key_jwt client of a row.
-func fositeKeyClientID(alg, kid string) string {
+// keyClientID names the private_key_jwt client of a row.
+func keyClientID(alg, kid string) string {
 	if kid == "" {
 		return "interop-pkjwt-" + strings.ToLower(alg) + "-nokid"
 	}
@@ -284,17 +283,17 @@ var fositePrivateKeyJWTRows = []struct {
 	{oauthclient.AlgES384, "ec384", "ec384-1"},
 }
 
-func TestInterop_fosite_privateKeyJWT(t *testing.T) {
-	var clients []fositeKeyClient
+func scenarioPrivateKeyJWT(t *testing.T, tg interopTarget) {
+	var clients []keyClient
 	for _, row := range fositePrivateKeyJWTRows {
-		clients = append(clients, fositeKeyClient{
-			id: fositeKeyClientID(row.alg, row.kid), method: "private_key_jwt", alg: row.alg, kind: row.kind, kid: row.kid,
+		clients = append(clients, keyClient{
+			id: keyClientID(row.alg, row.kid), method: "private_key_jwt", alg: row.alg, kind: row.kind, kid: row.kid,
 		})
 	}
-	as := startFosite(t, withFositeKeyClients(t, clients...))
+	as := tg.start(t, serverConfig{keyClients: clients})
 
 	for _, row := range fositePrivateKeyJWTRows {
-		clientID := fositeKeyClientID(row.alg, row.kid)
+		clientID := keyClientID(row.alg, row.kid)
 		for _, style := range []oauthclient.AuthStyle{oauthclient.AuthPrivateKeyJWT, oauthclient.AuthAuto} {
 			t.Run(clientID+"/"+string(style), func(t *testing.T) {
 				c, rt := newRecordingClient(t)
@@ -325,11 +324,11 @@ func TestInterop_fosite_privateKeyJWT(t *testing.T) {
 // fosite keeps the jti of every client assertion until it expires and
 // refuses it a second time (RFC 7523 §3 item 7); the client signs a fresh
 // assertion for every request, so it is never refused for its own reuse.
-func TestInterop_fosite_privateKeyJWTReplayRefused(t *testing.T) {
+func scenarioPrivateKeyJWTReplayRefused(t *testing.T, tg interopTarget) {
 	const clientID = "interop-pkjwt-es256"
-	as := startFosite(t, withFositeKeyClients(t, fositeKeyClient{
+	as := tg.start(t, serverConfig{keyClients: []keyClient{{
 		id: clientID, method: "private_key_jwt", alg: oauthclient.AlgES256, kind: "ec256", kid: "ec-1",
-	}))
+	}}})
 	c, rt := newRecordingClient(t)
 	req := oauthclient.Request{
 		TokenURL:  as.tokenURL,
@@ -363,13 +362,13 @@ func TestInterop_fosite_privateKeyJWTReplayRefused(t *testing.T) {
 	assertAccepted(t, as.resourceURL, again, clientID, "")
 }
 
-func TestInterop_fosite_clientAssertionRefused(t *testing.T) {
-	as := startFosite(t, withFositeKeyClients(t,
-		fositeKeyClient{id: "interop-pkjwt-rs256", method: "private_key_jwt", alg: oauthclient.AlgRS256, kind: "rsa", kid: "rsa-1"},
-		fositeKeyClient{id: "interop-pkjwt-es256", method: "private_key_jwt", alg: oauthclient.AlgES256, kind: "ec256", kid: "ec-1"},
-		fositeKeyClient{id: "interop-pkjwt-eddsa", method: "private_key_jwt", alg: oauthclient.AlgEdDSA, kind: "ed25519", kid: "ed-1"},
-		fositeKeyClient{id: interopSecretJWTClientID, method: "client_secret_jwt", alg: "HS256", secret: interopSecretJWTClientSecret},
-	))
+func scenarioClientAssertionRefused(t *testing.T, tg interopTarget) {
+	as := tg.start(t, serverConfig{keyClients: []keyClient{
+		{id: "interop-pkjwt-rs256", method: "private_key_jwt", alg: oauthclient.AlgRS256, kind: "rsa", kid: "rsa-1"},
+		{id: "interop-pkjwt-es256", method: "private_key_jwt", alg: oauthclient.AlgES256, kind: "ec256", kid: "ec-1"},
+		{id: "interop-pkjwt-eddsa", method: "private_key_jwt", alg: oauthclient.AlgEdDSA, kind: "ed25519", kid: "ed-1"},
+		{id: interopSecretJWTClientID, method: "client_secret_jwt", alg: "HS256", secret: interopSecretJWTClientSecret},
+	}})
 	for _, tc := range []struct {
 		name string
 		req  oauthclient.Request
