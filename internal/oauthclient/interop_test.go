@@ -5,6 +5,11 @@ package oauthclient_test
 // github.com/ory/fosite, each started on the loopback interface for one test
 // and closed at its end. Every token obtained is checked with the server's
 // own validation on a protected resource.
+//
+// TestInterop runs one table: each scenario (interop_scenarios_test.go,
+// interop_jwt_test.go, interop_jwt_bearer_test.go) against each server
+// (interopTargets) that has the capabilities it needs. Where the servers
+// behave differently but both within the RFCs, the target says how.
 
 import (
 	"context"
@@ -15,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,25 +56,53 @@ const (
 	interopReservedClientSecret = "s3cret/with+reserved chars:&="
 )
 
-// goOAuth2Server is a github.com/go-oauth2/oauth2/v4 authorization server
-// with a token endpoint, an authorization endpoint that approves
-// interopUserID without asking, and a resource that accepts only the access
-// tokens the server itself validates.
-type goOAuth2Server struct {
+// interopServer is an authorization server started for one test on the
+// loopback interface: a token endpoint, an authorization endpoint that
+// approves interopUserID without asking, and a resource that accepts only
+// the access tokens the server itself validates.
+type interopServer struct {
 	tokenURL     string
 	authorizeURL string
 	resourceURL  string
 	// tokenRequests counts the requests the token endpoint received.
 	tokenRequests atomic.Int64
+	// basicClient authenticates with HTTP Basic and postClient in the
+	// request body (RFC 6749 §2.3.1), both with interopClientSecret; empty
+	// when the server was started to refuse that method. When they differ,
+	// postClient is refused with HTTP Basic.
+	basicClient string
+	postClient  string
 }
 
-type goOAuth2Config struct {
-	// clientInfo reads the client credentials; nil accepts HTTP Basic or,
-	// without an Authorization header, the request body.
-	clientInfo server.ClientInfoHandler
-	// refresh configures the refresh token grant; nil keeps the library's
-	// default, which issues a new refresh token and revokes the old one.
-	refresh *manage.RefreshingConfig
+// authMode is how a server reads client credentials where that is a
+// server setting (go-oauth2); fosite decides it per registered client.
+type authMode int
+
+const (
+	// authEither accepts HTTP Basic or, without an Authorization header,
+	// the request body.
+	authEither authMode = iota
+	// authBasicOnly reads HTTP Basic only.
+	authBasicOnly
+	// authPostOnly reads the request body only and answers 401
+	// invalid_client to HTTP Basic.
+	authPostOnly
+)
+
+// serverConfig is what a scenario asks of the server it runs against.
+type serverConfig struct {
+	auth authMode
+	// keepRefreshToken makes the refresh token grant issue no new refresh
+	// token (needs capKeepRefreshToken); by default a server issues a new
+	// one and revokes the old one.
+	keepRefreshToken bool
+	// keyClients are clients authenticating with a JWT, and issuerKeys
+	// the keys trusted for JWT bearer grant assertions (need capJWT).
+	keyClients []keyClient
+	issuerKeys []issuerKey
+	// jwtBearerWithoutClientAuth lets the JWT bearer grant go without
+	// client authentication (RFC 7523 §3.1 makes it optional).
+	jwtBearerWithoutClientAuth bool
 }
 
 // clientBasicOrForm accepts client_secret_basic and, when no Authorization
@@ -80,8 +114,13 @@ func clientBasicOrForm(r *http.Request) (string, string, error) {
 	return server.ClientFormHandler(r)
 }
 
-func startGoOAuth2(t *testing.T, cfg goOAuth2Config) *goOAuth2Server {
+// startGoOAuth2 starts a github.com/go-oauth2/oauth2/v4 server; cfg.auth
+// picks how it reads client credentials, which is a server setting there.
+func startGoOAuth2(t *testing.T, cfg serverConfig) *interopServer {
 	t.Helper()
+	if len(cfg.keyClients) > 0 || len(cfg.issuerKeys) > 0 || cfg.jwtBearerWithoutClientAuth {
+		t.Fatal("go-oauth2 has no JWT client authentication or JWT bearer grant")
+	}
 
 	manager := manage.NewDefaultManager()
 	// The memory token store is a buntdb database whose background
@@ -101,14 +140,25 @@ func startGoOAuth2(t *testing.T, cfg goOAuth2Config) *goOAuth2Server {
 		}
 	}
 	manager.MapClientStorage(clients)
-	if cfg.refresh != nil {
-		manager.SetRefreshTokenCfg(cfg.refresh)
+	if cfg.keepRefreshToken {
+		manager.SetRefreshTokenCfg(&manage.RefreshingConfig{
+			AccessTokenExp:    keptRefreshAccessTokenExp,
+			IsGenerateRefresh: false,
+			IsRemoveAccess:    true,
+		})
 	}
 
 	srv := server.NewServer(server.NewConfig(), manager)
-	srv.ClientInfoHandler = clientBasicOrForm
-	if cfg.clientInfo != nil {
-		srv.ClientInfoHandler = cfg.clientInfo
+	s := &interopServer{basicClient: interopClientID, postClient: interopClientID}
+	switch cfg.auth {
+	case authEither:
+		srv.ClientInfoHandler = clientBasicOrForm
+	case authBasicOnly:
+		srv.ClientInfoHandler = server.ClientBasicHandler
+		s.postClient = ""
+	case authPostOnly:
+		srv.ClientInfoHandler = server.ClientFormHandler
+		s.basicClient = ""
 	}
 	srv.PasswordAuthorizationHandler = func(_ context.Context, _, username, password string) (string, error) {
 		if username == interopUsername && password == interopPassword {
@@ -120,7 +170,6 @@ func startGoOAuth2(t *testing.T, cfg goOAuth2Config) *goOAuth2Server {
 		return interopUserID, nil
 	}
 
-	s := &goOAuth2Server{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
 		s.tokenRequests.Add(1)
@@ -316,408 +365,6 @@ func authorize(t *testing.T, authURL string) url.Values {
 	return q
 }
 
-func TestInterop_goOAuth2_clientCredentialsBasic(t *testing.T) {
-	as := startGoOAuth2(t, goOAuth2Config{clientInfo: server.ClientBasicHandler})
-	c := newInteropClient(t)
-	req := oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		AuthStyle:    oauthclient.AuthBasic,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-		Scopes:       []string{"read", "write"},
-	}
-	tok, err := c.Exchange(t.Context(), req)
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	checkBearer(t, tok, int64(manage.DefaultClientTokenCfg.AccessTokenExp/time.Second))
-	if tok.Scope != "read write" {
-		t.Errorf("Scope = %q, want %q", tok.Scope, "read write")
-	}
-	if tok.RefreshToken != "" {
-		t.Errorf("client credentials grant returned a refresh token; RFC 6749 §4.4.3 says it should not")
-	}
-	if ans := assertAccepted(t, as.resourceURL, tok, interopClientID, ""); ans.Scope != "read write" {
-		t.Errorf("server recorded scope %q, want %q", ans.Scope, "read write")
-	}
-
-	// The cached token is returned without another round trip.
-	before := as.tokenRequests.Load()
-	again, err := c.Token(t.Context(), req)
-	if err != nil {
-		t.Fatalf("Token: %v", err)
-	}
-	if again.AccessToken != tok.AccessToken || as.tokenRequests.Load() != before {
-		t.Errorf("Token after Exchange asked the server again (%d requests)", as.tokenRequests.Load()-before)
-	}
-}
-
-func TestInterop_goOAuth2_clientCredentialsPost(t *testing.T) {
-	as := startGoOAuth2(t, goOAuth2Config{clientInfo: server.ClientFormHandler})
-	tok, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		AuthStyle:    oauthclient.AuthPost,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-		Scope:        "read",
-	})
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	checkBearer(t, tok, int64(manage.DefaultClientTokenCfg.AccessTokenExp/time.Second))
-	if tok.Scope != "read" {
-		t.Errorf("Scope = %q, want %q", tok.Scope, "read")
-	}
-	assertAccepted(t, as.resourceURL, tok, interopClientID, "")
-}
-
-func TestInterop_goOAuth2_clientCredentialsAutoUsesBasic(t *testing.T) {
-	as := startGoOAuth2(t, goOAuth2Config{clientInfo: server.ClientBasicHandler})
-	tok, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		AuthStyle:    oauthclient.AuthAuto,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-	})
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	assertAccepted(t, as.resourceURL, tok, interopClientID, "")
-	if n := as.tokenRequests.Load(); n != 1 {
-		t.Errorf("token endpoint saw %d requests, want 1 (HTTP Basic first)", n)
-	}
-}
-
-func TestInterop_goOAuth2_clientCredentialsAutoFallsBackToPost(t *testing.T) {
-	// This server reads the client credentials from the body only and
-	// answers 401 invalid_client to HTTP Basic.
-	as := startGoOAuth2(t, goOAuth2Config{clientInfo: server.ClientFormHandler})
-	c := newInteropClient(t)
-	req := oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		AuthStyle:    oauthclient.AuthAuto,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-	}
-	tok, err := c.Exchange(t.Context(), req)
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	assertAccepted(t, as.resourceURL, tok, interopClientID, "")
-	if n := as.tokenRequests.Load(); n != 2 {
-		t.Errorf("token endpoint saw %d requests, want 2 (HTTP Basic refused, then the body)", n)
-	}
-
-	// The winning style is remembered: one request this time.
-	tok2, err := c.Exchange(t.Context(), req)
-	if err != nil {
-		t.Fatalf("second Exchange: %v", err)
-	}
-	assertAccepted(t, as.resourceURL, tok2, interopClientID, "")
-	if n := as.tokenRequests.Load(); n != 3 {
-		t.Errorf("token endpoint saw %d requests in all, want 3", n)
-	}
-}
-
-// go-oauth2 compares the HTTP Basic credentials without form-decoding them
-// (RFC 6749 §2.3.1 says the client form-encodes them first), so a secret
-// with reserved characters is refused with AuthBasic; AuthPost works and
-// AuthAuto gets there by falling back.
-func TestInterop_goOAuth2_clientCredentialsReservedCharactersInSecret(t *testing.T) {
-	as := startGoOAuth2(t, goOAuth2Config{})
-	base := oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		ClientID:     interopReservedClientID,
-		ClientSecret: interopReservedClientSecret,
-	}
-	encodedSecret := url.QueryEscape(interopReservedClientSecret)
-
-	t.Run("basic is refused by go-oauth2", func(t *testing.T) {
-		req := base
-		req.AuthStyle = oauthclient.AuthBasic
-		_, err := newInteropClient(t).Exchange(t.Context(), req)
-		assertServerError(t, err, "invalid_client", interopReservedClientSecret, encodedSecret)
-	})
-	t.Run("post", func(t *testing.T) {
-		req := base
-		req.AuthStyle = oauthclient.AuthPost
-		tok, err := newInteropClient(t).Exchange(t.Context(), req)
-		if err != nil {
-			t.Fatalf("Exchange: %v", err)
-		}
-		assertAccepted(t, as.resourceURL, tok, interopReservedClientID, "")
-	})
-	t.Run("auto falls back to post", func(t *testing.T) {
-		req := base
-		req.AuthStyle = oauthclient.AuthAuto
-		tok, err := newInteropClient(t).Exchange(t.Context(), req)
-		if err != nil {
-			t.Fatalf("Exchange: %v", err)
-		}
-		assertAccepted(t, as.resourceURL, tok, interopReservedClientID, "")
-	})
-}
-
-func TestInterop_goOAuth2_password(t *testing.T) {
-	as := startGoOAuth2(t, goOAuth2Config{})
-	c := newInteropClient(t)
-	req := oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantPassword,
-		AuthStyle:    oauthclient.AuthBasic,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-		Username:     interopUsername,
-		Password:     interopPassword,
-		Scopes:       []string{"profile"},
-	}
-	tok, err := c.Exchange(t.Context(), req)
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	checkBearer(t, tok, int64(manage.DefaultPasswordTokenCfg.AccessTokenExp/time.Second))
-	if tok.RefreshToken == "" {
-		t.Error("no refresh token; go-oauth2 issues one for the password grant")
-	}
-	if tok.Scope != "profile" {
-		t.Errorf("Scope = %q, want %q", tok.Scope, "profile")
-	}
-	assertAccepted(t, as.resourceURL, tok, interopClientID, interopUserID)
-
-	t.Run("wrong password", func(t *testing.T) {
-		bad := req
-		bad.Password = "not-" + interopPassword
-		_, err := c.Exchange(t.Context(), bad)
-		assertServerError(t, err, "invalid_grant", bad.Password, interopClientSecret)
-	})
-	t.Run("wrong password with auto", func(t *testing.T) {
-		// go-oauth2 answers invalid_grant with status 401, which AuthAuto
-		// takes for a refused client authentication; whatever it then
-		// does, the refusal it reports must still be invalid_grant.
-		bad := req
-		bad.AuthStyle = oauthclient.AuthAuto
-		bad.Password = "not-" + interopPassword
-		_, err := newInteropClient(t).Exchange(t.Context(), bad)
-		assertServerError(t, err, "invalid_grant", bad.Password, interopClientSecret)
-	})
-	t.Run("post", func(t *testing.T) {
-		post := req
-		post.AuthStyle = oauthclient.AuthPost
-		tok, err := c.Exchange(t.Context(), post)
-		if err != nil {
-			t.Fatalf("Exchange: %v", err)
-		}
-		assertAccepted(t, as.resourceURL, tok, interopClientID, interopUserID)
-	})
-}
-
-// passwordToken obtains a token with a refresh token through the password
-// grant.
-func passwordToken(t *testing.T, c *oauthclient.Client, as *goOAuth2Server) *oauthclient.Token {
-	t.Helper()
-	tok, err := c.Exchange(t.Context(), oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantPassword,
-		AuthStyle:    oauthclient.AuthBasic,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-		Username:     interopUsername,
-		Password:     interopPassword,
-		Scope:        "profile",
-	})
-	if err != nil {
-		t.Fatalf("password grant: %v", err)
-	}
-	if tok.RefreshToken == "" {
-		t.Fatal("password grant returned no refresh token")
-	}
-	return tok
-}
-
-func TestInterop_goOAuth2_refreshTokenRotation(t *testing.T) {
-	// The default refreshing config issues a new refresh token and revokes
-	// the old access and refresh tokens.
-	as := startGoOAuth2(t, goOAuth2Config{})
-	c := newInteropClient(t)
-	first := passwordToken(t, c, as)
-
-	refresh := func(rt string, style oauthclient.AuthStyle) (*oauthclient.Token, error) {
-		return c.Exchange(t.Context(), oauthclient.Request{
-			TokenURL:     as.tokenURL,
-			GrantType:    oauthclient.GrantRefreshToken,
-			AuthStyle:    style,
-			ClientID:     interopClientID,
-			ClientSecret: interopClientSecret,
-			RefreshToken: rt,
-		})
-	}
-
-	second, err := refresh(first.RefreshToken, oauthclient.AuthBasic)
-	if err != nil {
-		t.Fatalf("refresh: %v", err)
-	}
-	checkBearer(t, second, int64(manage.DefaultPasswordTokenCfg.AccessTokenExp/time.Second))
-	if second.AccessToken == first.AccessToken {
-		t.Error("refresh returned the same access token")
-	}
-	if !second.RefreshTokenRotated || second.RefreshToken == "" || second.RefreshToken == first.RefreshToken {
-		t.Errorf("RefreshTokenRotated = %v, new refresh token differs = %v; want a rotated refresh token",
-			second.RefreshTokenRotated, second.RefreshToken != first.RefreshToken)
-	}
-	if ans := assertAccepted(t, as.resourceURL, second, interopClientID, interopUserID); ans.Scope != "profile" {
-		t.Errorf("refreshed token scope = %q, want the original %q", ans.Scope, "profile")
-	}
-	assertRejected(t, as.resourceURL, first.AccessToken)
-
-	// The rotated-out refresh token is refused, and neither token leaks.
-	_, err = refresh(first.RefreshToken, oauthclient.AuthBasic)
-	assertServerError(t, err, "invalid_grant", first.RefreshToken, interopClientSecret)
-
-	// The new one works, here with the credentials in the body.
-	third, err := refresh(second.RefreshToken, oauthclient.AuthPost)
-	if err != nil {
-		t.Fatalf("refresh with the rotated refresh token: %v", err)
-	}
-	if !third.RefreshTokenRotated {
-		t.Error("second refresh: RefreshTokenRotated = false, want true")
-	}
-	assertAccepted(t, as.resourceURL, third, interopClientID, interopUserID)
-}
-
-func TestInterop_goOAuth2_refreshTokenWithoutRotation(t *testing.T) {
-	as := startGoOAuth2(t, goOAuth2Config{refresh: &manage.RefreshingConfig{
-		AccessTokenExp:    30 * time.Minute,
-		IsGenerateRefresh: false,
-		IsRemoveAccess:    true,
-	}})
-	c := newInteropClient(t)
-	first := passwordToken(t, c, as)
-
-	req := oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantRefreshToken,
-		AuthStyle:    oauthclient.AuthAuto,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-		RefreshToken: first.RefreshToken,
-	}
-	second, err := c.Exchange(t.Context(), req)
-	if err != nil {
-		t.Fatalf("refresh: %v", err)
-	}
-	checkBearer(t, second, int64((30 * time.Minute).Seconds()))
-	if _, sent := second.Raw["refresh_token"]; sent {
-		t.Fatal("server sent a refresh token; this configuration should not")
-	}
-	if second.RefreshToken != first.RefreshToken || second.RefreshTokenRotated {
-		t.Errorf("RefreshToken kept = %v, RefreshTokenRotated = %v; want the presented token kept, not rotated (RFC 6749 §6)",
-			second.RefreshToken == first.RefreshToken, second.RefreshTokenRotated)
-	}
-	assertAccepted(t, as.resourceURL, second, interopClientID, interopUserID)
-	assertRejected(t, as.resourceURL, first.AccessToken)
-
-	// The kept refresh token still works.
-	req.RefreshToken = second.RefreshToken
-	third, err := c.Exchange(t.Context(), req)
-	if err != nil {
-		t.Fatalf("refresh with the kept refresh token: %v", err)
-	}
-	assertAccepted(t, as.resourceURL, third, interopClientID, interopUserID)
-}
-
-func TestInterop_goOAuth2_authorizationCodePKCE(t *testing.T) {
-	as := startGoOAuth2(t, goOAuth2Config{})
-	c := newInteropClient(t)
-
-	// newCode runs the authorization request with a fresh state and
-	// verifier and returns the code and the verifier.
-	newCode := func(t *testing.T) (string, string) {
-		return authorizeWithPKCE(t, as.authorizeURL, "openid", "profile")
-	}
-	exchange := func(code, verifier string) (*oauthclient.Token, error) {
-		return c.Exchange(t.Context(), oauthclient.Request{
-			TokenURL:     as.tokenURL,
-			GrantType:    oauthclient.GrantAuthorizationCode,
-			AuthStyle:    oauthclient.AuthAuto,
-			ClientID:     interopClientID,
-			ClientSecret: interopClientSecret,
-			Code:         code,
-			RedirectURI:  interopRedirectURI,
-			CodeVerifier: verifier,
-		})
-	}
-
-	code, verifier := newCode(t)
-	tok, err := exchange(code, verifier)
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	checkBearer(t, tok, int64(manage.DefaultAuthorizeCodeTokenCfg.AccessTokenExp/time.Second))
-	if tok.Scope != "openid profile" {
-		t.Errorf("Scope = %q, want %q", tok.Scope, "openid profile")
-	}
-	if tok.RefreshToken == "" {
-		t.Error("no refresh token; go-oauth2 issues one for the authorization code grant")
-	}
-	assertAccepted(t, as.resourceURL, tok, interopClientID, interopUserID)
-
-	t.Run("code is single-use", func(t *testing.T) {
-		before := as.tokenRequests.Load()
-		_, err := exchange(code, verifier)
-		assertServerError(t, err, "invalid_grant", code, verifier, interopClientSecret)
-		if n := as.tokenRequests.Load() - before; n != 1 {
-			t.Errorf("the code was presented %d times, want once", n)
-		}
-	})
-	t.Run("wrong verifier", func(t *testing.T) {
-		code, _ := newCode(t)
-		other := oauthclient.NewCodeVerifier()
-		_, err := exchange(code, other)
-		assertServerError(t, err, "invalid_grant", code, other, interopClientSecret)
-	})
-	t.Run("refresh the issued token", func(t *testing.T) {
-		next, err := c.Exchange(t.Context(), oauthclient.Request{
-			TokenURL:     as.tokenURL,
-			GrantType:    oauthclient.GrantRefreshToken,
-			ClientID:     interopClientID,
-			ClientSecret: interopClientSecret,
-			RefreshToken: tok.RefreshToken,
-		})
-		if err != nil {
-			t.Fatalf("refresh: %v", err)
-		}
-		assertAccepted(t, as.resourceURL, next, interopClientID, interopUserID)
-	})
-}
-
-func TestInterop_goOAuth2_wrongClientSecret(t *testing.T) {
-	as := startGoOAuth2(t, goOAuth2Config{})
-	const wrong = "wrong-secret-Zp4r"
-	for _, style := range []oauthclient.AuthStyle{oauthclient.AuthBasic, oauthclient.AuthPost, oauthclient.AuthAuto} {
-		t.Run(string(style), func(t *testing.T) {
-			_, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-				TokenURL:     as.tokenURL,
-				GrantType:    oauthclient.GrantClientCredentials,
-				AuthStyle:    style,
-				ClientID:     interopClientID,
-				ClientSecret: wrong,
-			})
-			if status := assertServerError(t, err, "invalid_client", wrong, url.QueryEscape(wrong), interopClientSecret); status != http.StatusUnauthorized {
-				t.Errorf("StatusCode = %d, want 401", status)
-			}
-			var fe *oauthclient.AuthFallbackError
-			if isFallback := errors.As(err, &fe); isFallback != (style == oauthclient.AuthAuto) {
-				t.Errorf("AuthFallbackError = %v, want it only for %q", isFallback, oauthclient.AuthAuto)
-			}
-		})
-	}
-}
-
 const (
 	// interopPostClientID is registered with token_endpoint_auth_method
 	// client_secret_post; fosite then refuses HTTP Basic for it.
@@ -744,15 +391,6 @@ func (fositeStore) Authenticate(_ context.Context, username, password string) (s
 	return "", fosite.ErrNotFound
 }
 
-// fositeServer is a github.com/ory/fosite provider with every handler
-// enabled (compose.ComposeAllEnabled) over the memory store.
-type fositeServer struct {
-	tokenURL      string
-	authorizeURL  string
-	resourceURL   string
-	tokenRequests atomic.Int64
-}
-
 func newFositeSession(subject string) *openid.DefaultSession {
 	now := time.Now().UTC()
 	return &openid.DefaultSession{
@@ -767,14 +405,26 @@ func newFositeSession(subject string) *openid.DefaultSession {
 	}
 }
 
-func startFosite(t *testing.T) *fositeServer {
+// fositeSetup is what startFosite adjusts for a serverConfig before the
+// provider is composed: the configuration, whose TokenURL is already the
+// test server's, and the memory store with the default clients.
+type fositeSetup struct {
+	cfg *fosite.Config
+	mem *storage.MemoryStore
+}
+
+// startFosite starts a github.com/ory/fosite provider with every handler
+// enabled (compose.ComposeAllEnabled) over the memory store. Its clients
+// are registered for one client authentication method each, so cfg.auth
+// does not apply.
+func startFosite(t *testing.T, cfg serverConfig) *interopServer {
 	t.Helper()
 	key, err := fositeSigningKey()
 	if err != nil {
 		t.Fatalf("generating the ID token signing key: %v", err)
 	}
 
-	s := &fositeServer{}
+	s := &interopServer{basicClient: interopClientID, postClient: interopPostClientID}
 	mux := http.NewServeMux()
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
@@ -782,7 +432,7 @@ func startFosite(t *testing.T) *fositeServer {
 	s.authorizeURL = ts.URL + "/authorize"
 	s.resourceURL = ts.URL + "/resource"
 
-	cfg := &fosite.Config{
+	fcfg := &fosite.Config{
 		GlobalSecret:        []byte("fosite-interop-hmac-secret-32byt"),
 		AccessTokenLifespan: fositeAccessTokenLifespan,
 		IDTokenIssuer:       ts.URL,
@@ -791,7 +441,7 @@ func startFosite(t *testing.T) *fositeServer {
 		HashCost:            4, // bcrypt.MinCost: the tests hash secrets at startup
 	}
 	ctx := t.Context()
-	hasher := &fosite.BCrypt{Config: cfg}
+	hasher := &fosite.BCrypt{Config: fcfg}
 	mem := storage.NewMemoryStore()
 	for _, c := range []struct{ id, secret, method string }{
 		{interopClientID, interopClientSecret, "client_secret_basic"},
@@ -814,7 +464,13 @@ func startFosite(t *testing.T) *fositeServer {
 			TokenEndpointAuthMethod: c.method,
 		}
 	}
-	p := compose.ComposeAllEnabled(cfg, fositeStore{mem}, key)
+	setup := &fositeSetup{cfg: fcfg, mem: mem}
+	registerKeyClients(t, setup, cfg.keyClients)
+	for _, k := range cfg.issuerKeys {
+		registerIssuerKey(t, setup, k)
+	}
+	fcfg.GrantTypeJWTBearerCanSkipClientAuth = cfg.jwtBearerWithoutClientAuth
+	p := compose.ComposeAllEnabled(fcfg, fositeStore{mem}, key)
 
 	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
 		s.tokenRequests.Add(1)
@@ -860,9 +516,15 @@ func startFosite(t *testing.T) *fositeServer {
 			http.Error(w, "invalid token", http.StatusUnauthorized)
 			return
 		}
+		// A JWT bearer grant without client authentication issues a
+		// token that no client holds.
+		clientID := ""
+		if c := ar.GetClient(); c != nil {
+			clientID = c.GetID()
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(resourceAnswer{
-			ClientID: ar.GetClient().GetID(),
+			ClientID: clientID,
 			UserID:   ar.GetSession().GetSubject(),
 			Scope:    strings.Join(ar.GetGrantedScopes(), " "),
 		})
@@ -872,274 +534,110 @@ func startFosite(t *testing.T) *fositeServer {
 
 func fositeExpiresIn() int64 { return int64(fositeAccessTokenLifespan / time.Second) }
 
-func TestInterop_fosite_clientCredentialsBasic(t *testing.T) {
-	as := startFosite(t)
-	tok, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		AuthStyle:    oauthclient.AuthBasic,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-		Scopes:       []string{"read", "write"},
-	})
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	checkBearer(t, tok, fositeExpiresIn())
-	if tok.Scope != "read write" {
-		t.Errorf("Scope = %q, want %q", tok.Scope, "read write")
-	}
-	if ans := assertAccepted(t, as.resourceURL, tok, interopClientID, ""); ans.Scope != "read write" {
-		t.Errorf("server recorded scope %q, want %q", ans.Scope, "read write")
-	}
+// keptRefreshAccessTokenExp is the lifetime of the access tokens a server
+// started with serverConfig.keepRefreshToken issues on refresh.
+const keptRefreshAccessTokenExp = 30 * time.Minute
+
+// capability is something only some servers under test can do.
+type capability string
+
+const (
+	// capKeepRefreshToken: the server can be set to keep the refresh
+	// token on refresh instead of rotating it.
+	capKeepRefreshToken capability = "keep refresh token"
+	// capJWT: clients authenticating with private_key_jwt (RFC 7523
+	// §2.2) and the JWT bearer grant from trusted issuers (RFC 7523 §2.1).
+	capJWT capability = "JWT"
+)
+
+// interopTarget is one authorization server implementation under test:
+// how to start it, what it can do, and where its behaviour differs.
+type interopTarget struct {
+	name  string
+	caps  []capability
+	start func(*testing.T, serverConfig) *interopServer
+	// expiresIn is the expires_in the server announces for a token of a
+	// grant; a refreshed token keeps the lifetime of the password grant
+	// that issued the refresh token, which is what the scenarios refresh.
+	expiresIn func(oauthclient.GrantType) int64
+	// offlineScopes are asked for besides the others when a refresh token
+	// is wanted.
+	offlineScopes []string
+	// basicFormDecodes: the server form-decodes HTTP Basic credentials as
+	// RFC 6749 §2.3.1 requires.
+	basicFormDecodes bool
+	// issuesIDToken: the server issues an ID token when openid is granted.
+	issuesIDToken bool
+	// refusesMissingVerifier: a code issued for a PKCE challenge is refused
+	// as invalid_grant when no verifier comes with it (RFC 7636 §4.6).
+	refusesMissingVerifier bool
 }
 
-func TestInterop_fosite_clientCredentialsPost(t *testing.T) {
-	as := startFosite(t)
-	tok, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		AuthStyle:    oauthclient.AuthPost,
-		ClientID:     interopPostClientID,
-		ClientSecret: interopClientSecret,
-		Scope:        "read",
-	})
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	checkBearer(t, tok, fositeExpiresIn())
-	assertAccepted(t, as.resourceURL, tok, interopPostClientID, "")
-}
-
-func TestInterop_fosite_clientCredentialsAutoUsesBasic(t *testing.T) {
-	as := startFosite(t)
-	tok, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-	})
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	assertAccepted(t, as.resourceURL, tok, interopClientID, "")
-	if n := as.tokenRequests.Load(); n != 1 {
-		t.Errorf("token endpoint saw %d requests, want 1 (HTTP Basic first)", n)
-	}
-}
-
-func TestInterop_fosite_clientCredentialsAutoFallsBackToPost(t *testing.T) {
-	// The client is registered for client_secret_post: fosite answers
-	// 401 invalid_client to HTTP Basic.
-	as := startFosite(t)
-	c := newInteropClient(t)
-	req := oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		AuthStyle:    oauthclient.AuthAuto,
-		ClientID:     interopPostClientID,
-		ClientSecret: interopClientSecret,
-	}
-	tok, err := c.Exchange(t.Context(), req)
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	assertAccepted(t, as.resourceURL, tok, interopPostClientID, "")
-	if n := as.tokenRequests.Load(); n != 2 {
-		t.Errorf("token endpoint saw %d requests, want 2 (HTTP Basic refused, then the body)", n)
-	}
-	if _, err := c.Exchange(t.Context(), req); err != nil {
-		t.Fatalf("second Exchange: %v", err)
-	}
-	if n := as.tokenRequests.Load(); n != 3 {
-		t.Errorf("token endpoint saw %d requests in all, want 3", n)
-	}
-}
-
-// fosite form-decodes HTTP Basic credentials as RFC 6749 §2.3.1 requires,
-// so a secret with reserved characters works with AuthBasic.
-func TestInterop_fosite_clientCredentialsBasicReservedCharactersInSecret(t *testing.T) {
-	as := startFosite(t)
-	tok, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantClientCredentials,
-		AuthStyle:    oauthclient.AuthBasic,
-		ClientID:     interopReservedClientID,
-		ClientSecret: interopReservedClientSecret,
-	})
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	assertAccepted(t, as.resourceURL, tok, interopReservedClientID, "")
-}
-
-func TestInterop_fosite_password(t *testing.T) {
-	as := startFosite(t)
-	c := newInteropClient(t)
-	req := oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantPassword,
-		AuthStyle:    oauthclient.AuthBasic,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-		Username:     interopUsername,
-		Password:     interopPassword,
-		Scopes:       []string{"profile", "offline_access"},
-	}
-	tok, err := c.Exchange(t.Context(), req)
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	checkBearer(t, tok, fositeExpiresIn())
-	if tok.RefreshToken == "" {
-		t.Error("no refresh token; fosite issues one when offline_access is granted")
-	}
-	assertAccepted(t, as.resourceURL, tok, interopClientID, interopUserID)
-
-	t.Run("wrong password", func(t *testing.T) {
-		bad := req
-		bad.Password = "not-" + interopPassword
-		_, err := c.Exchange(t.Context(), bad)
-		assertServerError(t, err, "invalid_grant", bad.Password, interopClientSecret)
-	})
-}
-
-func TestInterop_fosite_refreshTokenRotation(t *testing.T) {
-	as := startFosite(t)
-	c := newInteropClient(t)
-	first, err := c.Exchange(t.Context(), oauthclient.Request{
-		TokenURL:     as.tokenURL,
-		GrantType:    oauthclient.GrantPassword,
-		AuthStyle:    oauthclient.AuthBasic,
-		ClientID:     interopClientID,
-		ClientSecret: interopClientSecret,
-		Username:     interopUsername,
-		Password:     interopPassword,
-		Scope:        "profile offline_access",
-	})
-	if err != nil {
-		t.Fatalf("password grant: %v", err)
-	}
-	if first.RefreshToken == "" {
-		t.Fatal("password grant returned no refresh token")
-	}
-	refresh := func(rt string) (*oauthclient.Token, error) {
-		return c.Exchange(t.Context(), oauthclient.Request{
-			TokenURL:     as.tokenURL,
-			GrantType:    oauthclient.GrantRefreshToken,
-			ClientID:     interopClientID,
-			ClientSecret: interopClientSecret,
-			RefreshToken: rt,
-		})
-	}
-
-	second, err := refresh(first.RefreshToken)
-	if err != nil {
-		t.Fatalf("refresh: %v", err)
-	}
-	checkBearer(t, second, fositeExpiresIn())
-	if !second.RefreshTokenRotated || second.RefreshToken == first.RefreshToken {
-		t.Errorf("RefreshTokenRotated = %v; fosite rotates refresh tokens", second.RefreshTokenRotated)
-	}
-	assertAccepted(t, as.resourceURL, second, interopClientID, interopUserID)
-	assertRejected(t, as.resourceURL, first.AccessToken)
-
-	third, err := refresh(second.RefreshToken)
-	if err != nil {
-		t.Fatalf("refresh with the rotated refresh token: %v", err)
-	}
-	if !third.RefreshTokenRotated {
-		t.Error("second refresh: RefreshTokenRotated = false, want true")
-	}
-	assertAccepted(t, as.resourceURL, third, interopClientID, interopUserID)
-
-	// Presenting a rotated-out refresh token is refused without leaking it.
-	_, err = refresh(first.RefreshToken)
-	assertServerError(t, err, "invalid_grant", first.RefreshToken, interopClientSecret)
-}
-
-func TestInterop_fosite_authorizationCodePKCE(t *testing.T) {
-	as := startFosite(t)
-	c := newInteropClient(t)
-
-	newCode := func(t *testing.T) (string, string) {
-		return authorizeWithPKCE(t, as.authorizeURL, "openid", "profile", "offline_access")
-	}
-	exchange := func(code, verifier string) (*oauthclient.Token, error) {
-		return c.Exchange(t.Context(), oauthclient.Request{
-			TokenURL:     as.tokenURL,
-			GrantType:    oauthclient.GrantAuthorizationCode,
-			ClientID:     interopClientID,
-			ClientSecret: interopClientSecret,
-			Code:         code,
-			RedirectURI:  interopRedirectURI,
-			CodeVerifier: verifier,
-		})
-	}
-
-	code, verifier := newCode(t)
-	tok, err := exchange(code, verifier)
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
-	checkBearer(t, tok, fositeExpiresIn())
-	if tok.Scope != "openid profile offline_access" {
-		t.Errorf("Scope = %q, want %q", tok.Scope, "openid profile offline_access")
-	}
-	if tok.RefreshToken == "" {
-		t.Error("no refresh token; fosite issues one when offline_access is granted")
-	}
-	if strings.Count(tok.IDToken, ".") != 2 {
-		t.Errorf("IDToken = %q, want a signed JWT (openid was granted)", tok.IDToken)
-	}
-	assertAccepted(t, as.resourceURL, tok, interopClientID, interopUserID)
-
-	t.Run("code is single-use", func(t *testing.T) {
-		before := as.tokenRequests.Load()
-		_, err := exchange(code, verifier)
-		assertServerError(t, err, "invalid_grant", code, verifier, interopClientSecret)
-		if n := as.tokenRequests.Load() - before; n != 1 {
-			t.Errorf("the code was presented %d times, want once", n)
+func (tg interopTarget) can(needs []capability) bool {
+	for _, c := range needs {
+		if !slices.Contains(tg.caps, c) {
+			return false
 		}
-	})
-	t.Run("wrong verifier", func(t *testing.T) {
-		code, _ := newCode(t)
-		other := oauthclient.NewCodeVerifier()
-		_, err := exchange(code, other)
-		assertServerError(t, err, "invalid_grant", code, other, interopClientSecret)
-	})
-	t.Run("missing verifier", func(t *testing.T) {
-		code, _ := newCode(t)
-		_, err := exchange(code, "")
-		assertServerError(t, err, "invalid_grant", code, interopClientSecret)
-	})
+	}
+	return true
 }
 
-func TestInterop_fosite_wrongClientSecret(t *testing.T) {
-	as := startFosite(t)
-	const wrong = "wrong-secret-Zp4r"
-	for _, style := range []oauthclient.AuthStyle{oauthclient.AuthBasic, oauthclient.AuthAuto} {
-		t.Run(string(style), func(t *testing.T) {
-			_, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-				TokenURL:     as.tokenURL,
-				GrantType:    oauthclient.GrantClientCredentials,
-				AuthStyle:    style,
-				ClientID:     interopClientID,
-				ClientSecret: wrong,
-			})
-			if status := assertServerError(t, err, "invalid_client", wrong, url.QueryEscape(wrong), interopClientSecret); status != http.StatusUnauthorized {
-				t.Errorf("StatusCode = %d, want 401", status)
+var interopTargets = []interopTarget{
+	{
+		name:  "go-oauth2",
+		caps:  []capability{capKeepRefreshToken},
+		start: startGoOAuth2,
+		expiresIn: func(g oauthclient.GrantType) int64 {
+			switch g {
+			case oauthclient.GrantClientCredentials:
+				return int64(manage.DefaultClientTokenCfg.AccessTokenExp / time.Second)
+			case oauthclient.GrantAuthorizationCode:
+				return int64(manage.DefaultAuthorizeCodeTokenCfg.AccessTokenExp / time.Second)
+			default:
+				return int64(manage.DefaultPasswordTokenCfg.AccessTokenExp / time.Second)
+			}
+		},
+		// go-oauth2 compares the HTTP Basic credentials without
+		// form-decoding them.
+		basicFormDecodes: false,
+		// A missing verifier is not one of the errors go-oauth2 maps to
+		// invalid_grant.
+		refusesMissingVerifier: false,
+	},
+	{
+		name:                   "fosite",
+		caps:                   []capability{capJWT},
+		start:                  startFosite,
+		expiresIn:              func(oauthclient.GrantType) int64 { return fositeExpiresIn() },
+		offlineScopes:          []string{"offline_access"},
+		basicFormDecodes:       true,
+		issuesIDToken:          true,
+		refusesMissingVerifier: true, // EnforcePKCE
+	},
+}
+
+// interopScenario is one row of the interoperability table, run against
+// every server that has the capabilities it needs.
+type interopScenario struct {
+	name  string
+	needs []capability
+	run   func(t *testing.T, tg interopTarget)
+}
+
+func TestInterop(t *testing.T) {
+	for _, sc := range interopScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			ran := 0
+			for _, tg := range interopTargets {
+				if !tg.can(sc.needs) {
+					continue
+				}
+				ran++
+				t.Run(tg.name, func(t *testing.T) { sc.run(t, tg) })
+			}
+			if ran == 0 {
+				t.Errorf("no server under test can run this scenario (needs %v)", sc.needs)
 			}
 		})
 	}
-	t.Run("post", func(t *testing.T) {
-		_, err := newInteropClient(t).Exchange(t.Context(), oauthclient.Request{
-			TokenURL:     as.tokenURL,
-			GrantType:    oauthclient.GrantClientCredentials,
-			AuthStyle:    oauthclient.AuthPost,
-			ClientID:     interopPostClientID,
-			ClientSecret: wrong,
-		})
-		assertServerError(t, err, "invalid_client", wrong, url.QueryEscape(wrong), interopClientSecret)
-	})
 }
