@@ -30,6 +30,9 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -797,5 +800,43 @@ resource "oauth2_connection" "x" {
 	}
 	if endpoint.Count() != 0 {
 		t.Errorf("%d requests were made with an unusable key", endpoint.Count())
+	}
+}
+
+func TestClientOptions_clientCertificate(t *testing.T) {
+	key := newTestKey(t, "ec")
+	cert, _ := key.selfSigned(t)
+	dir := t.TempDir()
+	certFile, keyFile := writeFile(t, dir, "cert.pem", cert), writeFile(t, dir, "key.pem", key.pem)
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+	opts, diags := clientOptions(providerModel{}, env(map[string]string{envTLSClientCertFile: certFile, envTLSClientKeyFile: keyFile}))
+	if diags.HasError() || len(opts.ClientCertificates) != 1 {
+		t.Fatalf("from the environment: %d certificates, %v", len(opts.ClientCertificates), diags)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		model providerModel
+		want  string
+	}{
+		{"certificate without key", providerModel{TLSClientCertificate: types.StringValue(cert)}, "tls_client_key"},
+		{"key without certificate", providerModel{TLSClientKeyFile: types.StringValue(keyFile)}, "tls_client_certificate"},
+		{"missing file", providerModel{TLSClientCertificateFile: types.StringValue(filepath.Join(dir, "nope.pem")), TLSClientKeyFile: types.StringValue(keyFile)}, "tls_client_certificate_file"},
+		{"mismatched pair", providerModel{TLSClientCertificate: types.StringValue(cert), TLSClientKey: types.StringValue(newTestKey(t, "ec").pem)}, "tls_client_certificate"},
+	} {
+		_, diags := clientOptions(tc.model, env(nil))
+		if !diags.HasError() {
+			t.Errorf("%s: no error", tc.name)
+			continue
+		}
+		for _, d := range diags.Errors() {
+			if ad, ok := d.(diag.DiagnosticWithPath); !ok || !ad.Path().Equal(path.Root(tc.want)) {
+				t.Errorf("%s: diagnostic %q is not on %s", tc.name, d.Summary(), tc.want)
+			}
+			if strings.Contains(d.Detail(), key.secretPart()) {
+				t.Errorf("%s: the diagnostic quotes the key", tc.name)
+			}
+		}
 	}
 }

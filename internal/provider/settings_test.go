@@ -202,8 +202,11 @@ func TestGrantedScopes(t *testing.T) {
 }
 
 func TestRequestSecrets(t *testing.T) {
-	got := requestSecrets(oauthclient.Request{ClientSecret: "cs", Password: "", RefreshToken: "rt", Code: "c", CodeVerifier: "v", Username: "u"})
-	if want := []string{"cs", "rt", "c", "v"}; !reflect.DeepEqual(got, want) {
+	got := requestSecrets(oauthclient.Request{
+		ClientSecret: "cs", Password: "", RefreshToken: "rt", Code: "c", CodeVerifier: "v", Username: "u",
+		ClientAssertion: "ca", Assertion: "a", SubjectToken: "st", ActorToken: "at", SubjectTokenType: "not secret",
+	})
+	if want := []string{"cs", "rt", "c", "v", "ca", "a", "st", "at"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
