@@ -89,6 +89,12 @@ type Client struct {
 	certClients sync.Map
 	cache       tokenCache
 	group       singleflight.Group
+
+	// metadata holds one *ServerMetadata per issuer (see Discover), kept
+	// for the Client's life; discoverGroup shares one fetch among
+	// concurrent callers.
+	metadata      sync.Map
+	discoverGroup singleflight.Group
 }
 
 // New returns a Client for opts. The HTTP transport is built once here: a
@@ -453,18 +459,32 @@ func (c *Client) send(ctx context.Context, p *prepared, style AuthStyle, rd *red
 // roundTrip sends one attempt and reads at most MaxResponseBytes of the
 // answer; a larger answer yields ErrBodyTooLarge without reading the rest.
 func (c *Client) roundTrip(ctx context.Context, hc *http.Client, p *prepared, style AuthStyle, body []byte, contentType string) (int, http.Header, []byte, error) {
+	return c.doOnce(ctx, hc, http.MethodPost, p.tokenURL, body, func(hreq *http.Request) {
+		hreq.Header.Set("Content-Type", contentType)
+		hreq.Header.Set("Accept", "application/json")
+		if style == AuthBasic {
+			// RFC 6749 §2.3.1: id and secret are form-encoded before Basic.
+			hreq.SetBasicAuth(url.QueryEscape(p.req.ClientID), url.QueryEscape(p.req.ClientSecret))
+		}
+	})
+}
+
+// doOnce sends one attempt of any request the client makes (token,
+// discovery, revocation) within the per-attempt timeout, with the headers
+// header sets, and reads at most MaxResponseBytes of the answer; a larger
+// answer yields its status and ErrBodyTooLarge without reading the rest.
+func (c *Client) doOnce(ctx context.Context, hc *http.Client, method, target string, body []byte, header func(*http.Request)) (int, http.Header, []byte, error) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, p.tokenURL, bytes.NewReader(body))
+	var rdr io.Reader
+	if body != nil {
+		rdr = bytes.NewReader(body)
+	}
+	hreq, err := http.NewRequestWithContext(actx, method, target, rdr)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	hreq.Header.Set("Content-Type", contentType)
-	hreq.Header.Set("Accept", "application/json")
-	if style == AuthBasic {
-		// RFC 6749 §2.3.1: id and secret are form-encoded before Basic.
-		hreq.SetBasicAuth(url.QueryEscape(p.req.ClientID), url.QueryEscape(p.req.ClientSecret))
-	}
+	header(hreq)
 	resp, err := hc.Do(hreq)
 	if err != nil {
 		return 0, nil, nil, err

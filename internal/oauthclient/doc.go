@@ -54,5 +54,14 @@
 // whole request; concurrent callers for the same request share one round
 // trip. Client.Exchange always asks the server.
 //
+// # Discovery and revocation
+//
+// Client.Discover reads an authorization server's metadata (RFC 8414, or
+// OpenID Connect Discovery 1.0 where RFC 8414's address has none), checks
+// that it names the configured issuer and only https endpoints, and keeps
+// it for the Client's life; AuthStyleFor picks a client authentication from
+// the methods it lists. Client.Revoke revokes a token (RFC 7009) with the
+// client authentication, retries and redaction of a token request.
+//
 // The package has no Terraform dependency and can be used on its own.
 package oauthclient

@@ -9,7 +9,8 @@ import "fmt"
 // also stripped of control and format characters and cut to a few hundred
 // bytes, so they are safe to print.
 type Error struct {
-	// TokenURL is the endpoint that answered, as RedactURL shows it: without
+	// TokenURL is the endpoint that answered (the token endpoint, or the
+	// revocation endpoint for Client.Revoke), as RedactURL shows it: without
 	// user information or query values that can be secret.
 	TokenURL string
 	// StatusCode is the HTTP status; 0 when no answer arrived.
@@ -26,6 +27,9 @@ type Error struct {
 
 	// cause is an underlying sentinel such as ErrBodyTooLarge.
 	cause error
+	// endpoint names the kind of endpoint in messages; empty means
+	// "token endpoint". A revocation refusal says "revocation endpoint".
+	endpoint string
 }
 
 // Unwrap returns the underlying cause, such as ErrBodyTooLarge, or nil.
@@ -35,8 +39,12 @@ func (e *Error) Unwrap() error { return e.cause }
 // N): code: description (see uri)" for an RFC 6749 §5.2 answer, and
 // "oauthclient: token endpoint URL: reason" otherwise.
 func (e *Error) Error() string {
+	kind := e.endpoint
+	if kind == "" {
+		kind = "token endpoint"
+	}
 	if e.Code != "" {
-		s := fmt.Sprintf("oauthclient: token endpoint %s refused the request (status %d): %s", e.TokenURL, e.StatusCode, e.Code)
+		s := fmt.Sprintf("oauthclient: %s %s refused the request (status %d): %s", kind, e.TokenURL, e.StatusCode, e.Code)
 		if e.Description != "" {
 			s += ": " + e.Description
 		}
@@ -45,5 +53,5 @@ func (e *Error) Error() string {
 		}
 		return s
 	}
-	return fmt.Sprintf("oauthclient: token endpoint %s: %s", e.TokenURL, e.Reason)
+	return fmt.Sprintf("oauthclient: %s %s: %s", kind, e.TokenURL, e.Reason)
 }

@@ -29,6 +29,9 @@ var interopScenarios = []interopScenario{
 	{name: "client assertion refused", needs: []capability{capJWT}, run: scenarioClientAssertionRefused},
 	{name: "JWT bearer without client auth", needs: []capability{capJWT}, run: scenarioJWTBearerWithoutClientAuth},
 	{name: "JWT bearer with client auth", needs: []capability{capJWT}, run: scenarioJWTBearerWithClientAuth},
+	{name: "revoke refresh token", needs: []capability{capRevocation}, run: scenarioRevokeRefreshToken},
+	{name: "revoke access token", needs: []capability{capRevocation}, run: scenarioRevokeAccessToken},
+	{name: "discovery then client credentials", run: scenarioDiscoveryClientCredentials},
 }
 
 func scenarioClientCredentialsBasic(t *testing.T, tg interopTarget) {

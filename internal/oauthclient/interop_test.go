@@ -64,6 +64,13 @@ type interopServer struct {
 	tokenURL     string
 	authorizeURL string
 	resourceURL  string
+	// baseURL is the server's origin, and mux its handlers, where a test
+	// adds one (a metadata document, see interop_discovery_test.go).
+	baseURL string
+	mux     *http.ServeMux
+	// revocationURL is the RFC 7009 revocation endpoint; empty when the
+	// server has none (needs capRevocation).
+	revocationURL string
 	// tokenRequests counts the requests the token endpoint received.
 	tokenRequests atomic.Int64
 	// basicClient authenticates with HTTP Basic and postClient in the
@@ -197,6 +204,7 @@ func startGoOAuth2(t *testing.T, cfg serverConfig) *interopServer {
 	s.tokenURL = ts.URL + "/token"
 	s.authorizeURL = ts.URL + "/authorize"
 	s.resourceURL = ts.URL + "/resource"
+	s.baseURL, s.mux = ts.URL, mux
 	return s
 }
 
@@ -431,6 +439,8 @@ func startFosite(t *testing.T, cfg serverConfig) *interopServer {
 	s.tokenURL = ts.URL + "/token"
 	s.authorizeURL = ts.URL + "/authorize"
 	s.resourceURL = ts.URL + "/resource"
+	s.revocationURL = ts.URL + "/revoke"
+	s.baseURL, s.mux = ts.URL, mux
 
 	fcfg := &fosite.Config{
 		GlobalSecret:        []byte("fosite-interop-hmac-secret-32byt"),
@@ -510,6 +520,10 @@ func startFosite(t *testing.T, cfg serverConfig) *interopServer {
 		}
 		p.WriteAuthorizeResponse(ctx, w, ar, resp)
 	})
+	mux.HandleFunc("/revoke", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		p.WriteRevocationResponse(ctx, w, p.NewRevocationRequest(ctx, r))
+	})
 	mux.HandleFunc("/resource", func(w http.ResponseWriter, r *http.Request) {
 		_, ar, err := p.IntrospectToken(r.Context(), fosite.AccessTokenFromRequest(r), fosite.AccessToken, newFositeSession(""))
 		if err != nil {
@@ -548,6 +562,8 @@ const (
 	// capJWT: clients authenticating with private_key_jwt (RFC 7523
 	// §2.2) and the JWT bearer grant from trusted issuers (RFC 7523 §2.1).
 	capJWT capability = "JWT"
+	// capRevocation: a token revocation endpoint (RFC 7009).
+	capRevocation capability = "revocation"
 )
 
 // interopTarget is one authorization server implementation under test:
@@ -606,7 +622,7 @@ var interopTargets = []interopTarget{
 	},
 	{
 		name:                   "fosite",
-		caps:                   []capability{capJWT},
+		caps:                   []capability{capJWT, capRevocation},
 		start:                  startFosite,
 		expiresIn:              func(oauthclient.GrantType) int64 { return fositeExpiresIn() },
 		offlineScopes:          []string{"offline_access"},

@@ -507,6 +507,29 @@ func (p *prepared) params(style AuthStyle, sign *assertionSigner) (url.Values, e
 	if len(r.Resources) > 0 {
 		m["resource"] = slices.Clone(r.Resources)
 	}
+	if err := p.addClientAuth(m, style, sign); err != nil {
+		return nil, err
+	}
+	for k, v := range r.ExtraParams {
+		if k == "" {
+			return nil, errors.New("oauthclient: extra parameter with an empty name")
+		}
+		if _, ok := m[k]; ok {
+			return nil, fmt.Errorf("oauthclient: extra parameter %q conflicts with a parameter the request already sets", k)
+		}
+		set(k, v)
+	}
+	return m, nil
+}
+
+// addClientAuth adds the body parameters of client authentication style to
+// m: client_id and client_secret (RFC 6749 §2.3.1), client_id alone (a public
+// or mutual-TLS client), or a client assertion (RFC 7523 §2.2). HTTP Basic
+// adds nothing here: it travels in a header (see roundTrip). Token requests
+// and revocation requests (RFC 7009 §2.1) share it.
+func (p *prepared) addClientAuth(m url.Values, style AuthStyle, sign *assertionSigner) error {
+	r := p.req
+	set := func(k, v string) { m[k] = []string{v} }
 	switch style {
 	case AuthPost:
 		set("client_id", r.ClientID)
@@ -523,7 +546,7 @@ func (p *prepared) params(style AuthStyle, sign *assertionSigner) (url.Values, e
 		if assertion == "" {
 			a, err := sign.clientAssertion(p, style)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			assertion = a
 		}
@@ -533,16 +556,7 @@ func (p *prepared) params(style AuthStyle, sign *assertionSigner) (url.Values, e
 		set("client_assertion_type", ClientAssertionType)
 		set("client_assertion", assertion)
 	}
-	for k, v := range r.ExtraParams {
-		if k == "" {
-			return nil, errors.New("oauthclient: extra parameter with an empty name")
-		}
-		if _, ok := m[k]; ok {
-			return nil, fmt.Errorf("oauthclient: extra parameter %q conflicts with a parameter the request already sets", k)
-		}
-		set(k, v)
-	}
-	return m, nil
+	return nil
 }
 
 // encodeBody returns the request body and its content type. Both encodings
