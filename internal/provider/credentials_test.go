@@ -30,6 +30,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -251,21 +252,25 @@ variable "private_key" {
 }
 
 resource "oauth2_connection" "pkjwt" {
-  label                  = "private_key_jwt"
-  token_url              = var.token_url
-  client_id              = "pkjwt-client"
-  private_key_wo         = var.private_key
-  private_key_wo_version = 1
-  key_id                 = "key-1"
-  scopes                 = ["read"]
+  label     = "private_key_jwt"
+  token_url = var.token_url
+  client_id = "pkjwt-client"
+  signing_key = {
+    private_key_wo         = var.private_key
+    private_key_wo_version = 1
+    key_id                 = "key-1"
+  }
+  scopes = ["read"]
 }
 
 ephemeral "oauth2_access_token" "pkjwt" {
-  token_url        = var.token_url
-  client_id        = "pkjwt-client"
-  private_key_file = var.key_file
-  key_id           = "key-1"
-  scopes           = ["read"]
+  token_url = var.token_url
+  client_id = "pkjwt-client"
+  signing_key = {
+    private_key_file = var.key_file
+    key_id           = "key-1"
+  }
+  scopes = ["read"]
 }
 
 provider "echo" {
@@ -284,7 +289,7 @@ resource "echo" "token_type" {}
 				ConfigVariables: vars,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("oauth2_connection.pkjwt", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
-					statecheck.ExpectKnownValue("oauth2_connection.pkjwt", tfjsonpath.New("private_key_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("oauth2_connection.pkjwt", tfjsonpath.New("signing_key").AtMapKey("private_key_wo"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("echo.token_type", tfjsonpath.New("data"), knownvalue.StringExact("Bearer")),
 				},
 				Check: countTokenRequests(srv.Server, &after),
@@ -421,20 +426,18 @@ func TestAccCredentials_workloadIdentityTokenExchange(t *testing.T) {
 variable "token_url" { type = string }
 
 resource "oauth2_connection" "sts" {
-  label                   = "GitHub Actions to API"
-  grant_type              = "token_exchange"
-  token_url               = var.token_url
-  identity_token_source   = "github_actions"
-  identity_token_audience = "oauth2-tf-test"
-  audiences               = ["https://api.example.test"]
+  label          = "GitHub Actions to API"
+  grant_type     = "token_exchange"
+  token_url      = var.token_url
+  identity_token = { source = "github_actions", audience = "oauth2-tf-test" }
+  token_exchange = { audiences = ["https://api.example.test"] }
 }
 
 ephemeral "oauth2_access_token" "sts" {
-  grant_type              = "token_exchange"
-  token_url               = var.token_url
-  identity_token_source   = "github_actions"
-  identity_token_audience = "oauth2-tf-test"
-  audiences               = ["https://api.example.test"]
+  grant_type     = "token_exchange"
+  token_url      = var.token_url
+  identity_token = { source = "github_actions", audience = "oauth2-tf-test" }
+  token_exchange = { audiences = ["https://api.example.test"] }
 }
 
 provider "echo" {
@@ -511,12 +514,11 @@ func TestAccCredentials_workloadIdentityClientAssertion(t *testing.T) {
 variable "token_url" { type = string }
 
 resource "oauth2_connection" "entra" {
-  label                   = "Entra workload identity"
-  token_url               = var.token_url
-  client_id               = "00000000-0000-0000-0000-000000000001"
-  identity_token_source   = "github_actions"
-  identity_token_audience = "api://AzureADTokenExchange"
-  scopes                  = ["https://graph.microsoft.com/.default"]
+  label          = "Entra workload identity"
+  token_url      = var.token_url
+  client_id      = "00000000-0000-0000-0000-000000000001"
+  identity_token = { source = "github_actions", audience = "api://AzureADTokenExchange" }
+  scopes         = ["https://graph.microsoft.com/.default"]
 }
 `,
 			ConfigStateChecks: []statecheck.StateCheck{
@@ -568,21 +570,21 @@ variable "key" {
 }
 
 resource "oauth2_connection" "salesforce" {
-  label                  = "Salesforce JWT bearer"
-  grant_type             = "jwt_bearer"
-  token_url              = var.token_url
-  private_key_wo         = var.key
-  private_key_wo_version = 1
-  assertion_issuer       = "consumer-key"
-  assertion_subject      = "alice@example.com"
+  label      = "Salesforce JWT bearer"
+  grant_type = "jwt_bearer"
+  token_url  = var.token_url
+  signing_key = {
+    private_key_wo         = var.key
+    private_key_wo_version = 1
+  }
+  jwt_bearer = { issuer = "consumer-key", subject = "alice@example.com" }
 }
 
 ephemeral "oauth2_access_token" "salesforce" {
-  grant_type        = "jwt_bearer"
-  token_url         = var.token_url
-  private_key_file  = var.key_file
-  assertion_issuer  = "consumer-key"
-  assertion_subject = "alice@example.com"
+  grant_type  = "jwt_bearer"
+  token_url   = var.token_url
+  signing_key = { private_key_file = var.key_file }
+  jwt_bearer  = { issuer = "consumer-key", subject = "alice@example.com" }
 }
 
 provider "echo" {
@@ -649,20 +651,24 @@ variable "conn_key" {
 }
 
 provider "oauth2" {
-  ca_cert_pem                 = var.ca
-  tls_client_certificate_file = var.provider_cert_file
-  tls_client_key_file         = var.provider_key_file
+  ca_cert_pem = var.ca
+  tls_client = {
+    certificate_file = var.provider_cert_file
+    key_file         = var.provider_key_file
+  }
 }
 
 # The connection presents its own certificate.
 resource "oauth2_connection" "mtls" {
-  label                     = "mutual TLS"
-  token_url                 = var.token_url
-  client_id                 = "mtls-connection"
-  client_auth               = "self_signed_tls_client_auth"
-  tls_client_certificate    = var.conn_cert
-  tls_client_key_wo         = var.conn_key
-  tls_client_key_wo_version = 1
+  label       = "mutual TLS"
+  token_url   = var.token_url
+  client_id   = "mtls-connection"
+  client_auth = "self_signed_tls_client_auth"
+  tls_client = {
+    certificate    = var.conn_cert
+    key_wo         = var.conn_key
+    key_wo_version = 1
+  }
 }
 
 # The token presents the provider's.
@@ -680,7 +686,7 @@ resource "echo" "token_type" {}
 `,
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("oauth2_connection.mtls", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
-				statecheck.ExpectKnownValue("oauth2_connection.mtls", tfjsonpath.New("tls_client_key_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue("oauth2_connection.mtls", tfjsonpath.New("tls_client").AtMapKey("key_wo"), knownvalue.Null()),
 				statecheck.ExpectKnownValue("echo.token_type", tfjsonpath.New("data"), knownvalue.StringExact("Bearer")),
 			},
 		}},
@@ -703,48 +709,55 @@ resource "oauth2_connection" "x" {
   label      = "x"
   grant_type = "token_exchange"
   token_url  = "https://idp.example.test/token"
-}`, regexp.MustCompile(wrapped(`subject_token_wo or identity_token_source must be set`))},
+}`, regexp.MustCompile(wrapped(`token_exchange.subject_token_wo or identity_token must be set`))},
 		{"jwt bearer without an assertion or key", `
 ephemeral "oauth2_access_token" "x" {
   grant_type = "jwt_bearer"
   token_url  = "https://idp.example.test/token"
-}`, regexp.MustCompile(wrapped(`assertion or private_key or private_key_file or identity_token_source must be set`))},
+}`, regexp.MustCompile(wrapped(`jwt_bearer.assertion or signing_key or identity_token must be set`))},
 		{"private_key_jwt without a key", `
 resource "oauth2_connection" "x" {
   label       = "x"
   token_url   = "https://idp.example.test/token"
   client_id   = "c"
   client_auth = "private_key_jwt"
-}`, regexp.MustCompile(wrapped(`private_key_wo or private_key_file or client_assertion_wo or identity_token_source must be set`))},
+}`, regexp.MustCompile(wrapped(`signing_key or client_assertion_wo or identity_token must be set`))},
+		{"signing key without a key", `
+resource "oauth2_connection" "x" {
+  label       = "x"
+  token_url   = "https://idp.example.test/token"
+  client_id   = "c"
+  signing_key = { key_id = "k" }
+}`, regexp.MustCompile(wrapped(`signing_key is set, so signing_key.private_key_wo or signing_key.private_key_file must be set too`))},
 		{"key given twice", `
 resource "oauth2_connection" "x" {
-  label                  = "x"
-  token_url              = "https://idp.example.test/token"
-  client_id              = "c"
-  private_key_wo         = "k"
-  private_key_wo_version = 1
-  private_key_file       = "` + keyFile + `"
+  label     = "x"
+  token_url = "https://idp.example.test/token"
+  client_id = "c"
+  signing_key = {
+    private_key_wo         = "k"
+    private_key_wo_version = 1
+    private_key_file       = "` + keyFile + `"
+  }
 }`, regexp.MustCompile(`cannot be configured together`)},
 		{"actor token without its type", `
 ephemeral "oauth2_access_token" "x" {
-  grant_type    = "token_exchange"
-  token_url     = "https://idp.example.test/token"
-  subject_token = "s"
-  actor_token   = "a"
-}`, regexp.MustCompile(wrapped(`actor_token is set, so actor_token_type must be set too`))},
+  grant_type     = "token_exchange"
+  token_url      = "https://idp.example.test/token"
+  token_exchange = { subject_token = "s", actor_token = "a" }
+}`, regexp.MustCompile(wrapped(`token_exchange.actor_token is set, so token_exchange.actor_token_type must be set too`))},
 		{"gitlab without a variable", `
 ephemeral "oauth2_access_token" "x" {
-  grant_type            = "token_exchange"
-  token_url             = "https://idp.example.test/token"
-  identity_token_source = "gitlab_ci"
-}`, regexp.MustCompile(wrapped(`identity_token_name is required for gitlab_ci`))},
+  grant_type     = "token_exchange"
+  token_url      = "https://idp.example.test/token"
+  identity_token = { source = "gitlab_ci" }
+}`, regexp.MustCompile(wrapped(`identity_token.name is required for gitlab_ci`))},
 		{"unknown signing algorithm", `
 ephemeral "oauth2_access_token" "x" {
-  token_url         = "https://idp.example.test/token"
-  client_id         = "c"
-  private_key_file  = "` + keyFile + `"
-  signing_algorithm = "HS256"
-}`, regexp.MustCompile(`signing_algorithm`)},
+  token_url   = "https://idp.example.test/token"
+  client_id   = "c"
+  signing_key = { private_key_file = "` + keyFile + `", algorithm = "HS256" }
+}`, regexp.MustCompile(`algorithm`)},
 		{"unknown grant", `
 resource "oauth2_connection" "x" {
   label      = "x"
@@ -786,11 +799,13 @@ variable "key" {
 }
 
 resource "oauth2_connection" "x" {
-  label                  = "x"
-  token_url              = var.token_url
-  client_id              = "c"
-  private_key_wo         = var.key
-  private_key_wo_version = 1
+  label     = "x"
+  token_url = var.token_url
+  client_id = "c"
+  signing_key = {
+    private_key_wo         = var.key
+    private_key_wo_version = 1
+  }
 }
 `,
 		}},
@@ -803,6 +818,11 @@ resource "oauth2_connection" "x" {
 	}
 }
 
+// tlsClientAttrTypes are the attributes of the provider's tls_client.
+var tlsClientAttrTypes = map[string]attr.Type{
+	"certificate": types.StringType, "certificate_file": types.StringType, "key": types.StringType, "key_file": types.StringType,
+}
+
 func TestClientOptions_clientCertificate(t *testing.T) {
 	key := newTestKey(t, "ec")
 	cert, _ := key.selfSigned(t)
@@ -810,20 +830,30 @@ func TestClientOptions_clientCertificate(t *testing.T) {
 	certFile, keyFile := writeFile(t, dir, "cert.pem", cert), writeFile(t, dir, "key.pem", key.pem)
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-	opts, diags := clientOptions(providerModel{}, env(map[string]string{envTLSClientCertFile: certFile, envTLSClientKeyFile: keyFile}))
+	opts, diags := clientOptions(providerModel{TLSClient: types.ObjectNull(tlsClientAttrTypes)}, env(map[string]string{envTLSClientCertFile: certFile, envTLSClientKeyFile: keyFile}))
 	if diags.HasError() || len(opts.ClientCertificates) != 1 {
 		t.Fatalf("from the environment: %d certificates, %v", len(opts.ClientCertificates), diags)
 	}
 
+	tlsClient := func(values map[string]string) providerModel {
+		attrs := map[string]attr.Value{}
+		for name := range tlsClientAttrTypes {
+			attrs[name] = types.StringNull()
+			if v, ok := values[name]; ok {
+				attrs[name] = types.StringValue(v)
+			}
+		}
+		return providerModel{TLSClient: types.ObjectValueMust(tlsClientAttrTypes, attrs)}
+	}
 	for _, tc := range []struct {
 		name  string
 		model providerModel
-		want  string
+		want  path.Path
 	}{
-		{"certificate without key", providerModel{TLSClientCertificate: types.StringValue(cert)}, "tls_client_key"},
-		{"key without certificate", providerModel{TLSClientKeyFile: types.StringValue(keyFile)}, "tls_client_certificate"},
-		{"missing file", providerModel{TLSClientCertificateFile: types.StringValue(filepath.Join(dir, "nope.pem")), TLSClientKeyFile: types.StringValue(keyFile)}, "tls_client_certificate_file"},
-		{"mismatched pair", providerModel{TLSClientCertificate: types.StringValue(cert), TLSClientKey: types.StringValue(newTestKey(t, "ec").pem)}, "tls_client_certificate"},
+		{"certificate without key", tlsClient(map[string]string{"certificate": cert}), path.Root("tls_client")},
+		{"key without certificate", tlsClient(map[string]string{"key_file": keyFile}), path.Root("tls_client").AtName("certificate")},
+		{"missing file", tlsClient(map[string]string{"certificate_file": filepath.Join(dir, "nope.pem"), "key_file": keyFile}), path.Root("tls_client").AtName("certificate_file")},
+		{"mismatched pair", tlsClient(map[string]string{"certificate": cert, "key": newTestKey(t, "ec").pem}), path.Root("tls_client").AtName("certificate")},
 	} {
 		_, diags := clientOptions(tc.model, env(nil))
 		if !diags.HasError() {
@@ -831,7 +861,7 @@ func TestClientOptions_clientCertificate(t *testing.T) {
 			continue
 		}
 		for _, d := range diags.Errors() {
-			if ad, ok := d.(diag.DiagnosticWithPath); !ok || !ad.Path().Equal(path.Root(tc.want)) {
+			if ad, ok := d.(diag.DiagnosticWithPath); !ok || !ad.Path().Equal(tc.want) {
 				t.Errorf("%s: diagnostic %q is not on %s", tc.name, d.Summary(), tc.want)
 			}
 			if strings.Contains(d.Detail(), key.secretPart()) {

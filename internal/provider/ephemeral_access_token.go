@@ -199,8 +199,8 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 
 	// Checks that need the configured provider, before any request.
 	resp.Diagnostics.Append(endpointDiagnostics("oauth2_access_token", settings, e.data.allowInsecureHTTP)...)
-	secrets := model.credentialSecretsModel.writeOnly()
-	resp.Diagnostics.Append(clientCredentialDiagnostics("oauth2_access_token", settings, secrets, false)...)
+	creds := settings.credentialConfig(model.ClientAssertion)
+	resp.Diagnostics.Append(clientCredentialDiagnostics("oauth2_access_token", settings, connectionWriteOnlyModel{}, creds, false)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -214,7 +214,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		return
 	}
 
-	tokenReq, diags := settings.tokenRequest(ctx, secrets)
+	tokenReq, diags := settings.tokenRequest(ctx, connectionWriteOnlyModel{}, creds)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return

@@ -79,6 +79,7 @@ var grantsNeedingClientCredential = []oauthclient.GrantType{oauthclient.GrantCli
 type clientCredentialInputs struct {
 	settings connectionSettingsModel
 	wo       connectionWriteOnlyModel
+	creds    credentialConfig
 }
 
 // clientCredentialSources are the ways a client can authenticate, each with
@@ -91,11 +92,9 @@ var clientCredentialSources = []struct {
 	{"client_secret_wo", func(in clientCredentialInputs) bool { return setOrUnknown(in.wo.ClientSecretWO) }},
 	// RFC 7523 §2.2: a client assertion the provider signs, is given, or
 	// fetches from the CI system.
-	{"private_key", func(in clientCredentialInputs) bool {
-		return setOrUnknown(in.wo.PrivateKeyWO) || setOrUnknown(in.settings.PrivateKeyFile)
-	}},
-	{"client_assertion", func(in clientCredentialInputs) bool { return setOrUnknown(in.wo.ClientAssertionWO) }},
-	{"identity_token_source", func(in clientCredentialInputs) bool { return setOrUnknown(in.settings.IdentityTokenSource) }},
+	{"signing_key", func(in clientCredentialInputs) bool { return objectSetOrUnknown(in.creds.SigningKey) }},
+	{"client_assertion", func(in clientCredentialInputs) bool { return setOrUnknown(in.creds.ClientAssertion) }},
+	{"identity_token", func(in clientCredentialInputs) bool { return objectSetOrUnknown(in.creds.IdentityToken) }},
 	{`extra_params["client_assertion"]`, func(in clientCredentialInputs) bool {
 		if in.settings.ExtraParams.IsUnknown() {
 			return true
@@ -104,9 +103,7 @@ var clientCredentialSources = []struct {
 		return ok && setOrUnknown(v)
 	}},
 	// RFC 8705 §2: a TLS client certificate.
-	{"tls_client_certificate", func(in clientCredentialInputs) bool {
-		return setOrUnknown(in.settings.TLSClientCertificate) || setOrUnknown(in.settings.TLSClientCertificateFile)
-	}},
+	{"tls_client", func(in clientCredentialInputs) bool { return objectSetOrUnknown(in.creds.TLSClient) }},
 	// The client authenticates in a way the provider does not see, such as
 	// a certificate configured on the provider; the user says so.
 	{`client_auth = "none"`, func(in clientCredentialInputs) bool {
@@ -117,6 +114,10 @@ var clientCredentialSources = []struct {
 	}},
 }
 
+// objectSetOrUnknown reports whether a nested setting is configured, or
+// unknown and so possibly configured by apply time.
+func objectSetOrUnknown(o types.Object) bool { return o.IsUnknown() || !o.IsNull() }
+
 // setOrUnknown reports whether v is set to a non-empty value, or unknown and
 // so possibly set by apply time.
 func setOrUnknown(v types.String) bool {
@@ -126,30 +127,28 @@ func setOrUnknown(v types.String) bool {
 // clientCredentialDiagnostics fails a grant that needs client authentication
 // when nothing in clientCredentialSources can provide it. withWriteOnly says
 // whether the schema has client_secret_wo, for the message.
-func clientCredentialDiagnostics(subject string, settings connectionSettingsModel, wo connectionWriteOnlyModel, withWriteOnly bool) diag.Diagnostics {
+func clientCredentialDiagnostics(subject string, settings connectionSettingsModel, wo connectionWriteOnlyModel, creds credentialConfig, withWriteOnly bool) diag.Diagnostics {
 	var diags diag.Diagnostics
 	grant := settings.GrantType
 	if grant.IsUnknown() || !slices.Contains(grantsNeedingClientCredential, oauthclient.GrantType(grant.ValueString())) {
 		return diags
 	}
-	in := clientCredentialInputs{settings: settings, wo: wo}
+	in := clientCredentialInputs{settings: settings, wo: wo, creds: creds}
 	for _, s := range clientCredentialSources {
 		if s.present(in) {
 			return diags
 		}
 	}
 	fix := "Set client_secret"
-	keyName := "private_key"
 	if withWriteOnly {
 		fix = "Set client_secret_wo (with client_secret_wo_version) or client_secret"
-		keyName = "private_key_wo"
 	}
 	diags.AddAttributeError(path.Root("client_secret"), "Missing OAuth2 Client Credential",
 		fmt.Sprintf("With grant_type = %q the client must authenticate to the token endpoint (RFC 6749 §4.4), but %s has "+
 			"no client credential, so the server would refuse every request. %s; or, for a client without a shared "+
-			"secret, set %s or private_key_file (private_key_jwt), identity_token_source (workload identity), or "+
-			"tls_client_certificate (mutual TLS). If the client authenticates another way, such as a certificate "+
-			"configured on the provider, set client_auth = \"tls_client_auth\" or \"none\".", grant.ValueString(), subject, fix, keyName))
+			"secret, set signing_key (private_key_jwt), identity_token (workload identity), or tls_client (mutual "+
+			"TLS). If the client authenticates another way, such as a certificate configured on the provider, set "+
+			"client_auth = \"tls_client_auth\" or \"none\".", grant.ValueString(), subject, fix))
 	return diags
 }
 
@@ -199,8 +198,8 @@ func (m *connectionResourceModel) writeOnlyAttributes() []writeOnlyAttribute {
 		{woName("refresh_token"), m.RefreshTokenWO, m.RefreshTokenWOVersion},
 		// Keys only: assertions and subject tokens are short-lived, and a new
 		// one at every run under the same version is how they are used.
-		{woName("private_key"), m.PrivateKeyWO, m.PrivateKeyWOVersion},
-		{woName("tls_client_key"), m.TLSClientKeyWO, m.TLSClientKeyWOVersion},
+		{"signing_key." + woName("private_key"), nestedStringValue(m.SigningKey, woName("private_key")), nestedInt64Value(m.SigningKey, woVersionName("private_key"))},
+		{"tls_client." + woName("key"), nestedStringValue(m.TLSClient, woName("key")), nestedInt64Value(m.TLSClient, woVersionName("key"))},
 		{"authorization_code_wo", m.AuthorizationCodeWO, m.AuthorizationCodeWOVersion},
 	}
 }
@@ -352,7 +351,7 @@ func (r *connectionResource) revalidate(ctx context.Context, state, plan, config
 			return false, diags
 		}
 	}
-	tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel)
+	tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel, config.credentials())
 	diags.Append(d...)
 	if diags.HasError() {
 		return false, diags

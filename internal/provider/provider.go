@@ -110,10 +110,7 @@ type providerModel struct {
 	CACertPEM         types.String `tfsdk:"ca_cert_pem"`
 	AllowInsecureHTTP types.Bool   `tfsdk:"allow_insecure_http"`
 
-	TLSClientCertificate     types.String `tfsdk:"tls_client_certificate"`
-	TLSClientCertificateFile types.String `tfsdk:"tls_client_certificate_file"`
-	TLSClientKey             types.String `tfsdk:"tls_client_key"`
-	TLSClientKeyFile         types.String `tfsdk:"tls_client_key_file"`
+	TLSClient types.Object `tfsdk:"tls_client"`
 	AssumedLifetime          types.String `tfsdk:"assumed_token_lifetime"`
 	TokenStore               types.Object `tfsdk:"token_store"`
 }
@@ -158,28 +155,34 @@ func (p *oauth2Provider) Schema(_ context.Context, _ provider.SchemaRequest, res
 					"endpoints behind a private CA. Defaults to the `" + envCACertPEM + "` environment variable.",
 				Optional: true,
 			},
-			"tls_client_certificate": schema.StringAttribute{
-				MarkdownDescription: "A PEM client certificate presented to every token endpoint that asks for one (mutual " +
-					"TLS, RFC 8705), unless a connection or token sets its own. A token the server binds to the certificate " +
-					"only works for an API client that presents the same certificate. Requires `tls_client_key` or " +
-					"`tls_client_key_file`.",
+			"tls_client": schema.SingleNestedAttribute{
+				MarkdownDescription: "A client certificate presented to every token endpoint that asks for one (mutual " +
+					"TLS, RFC 8705), unless a connection or token sets its own `tls_client`. A token the server binds to " +
+					"the certificate only works for an API client that presents the same certificate. Without this block, " +
+					"the `" + envTLSClientCertFile + "` and `" + envTLSClientKeyFile + "` environment variables name the files.",
 				Optional: true,
-			},
-			"tls_client_certificate_file": schema.StringAttribute{
-				MarkdownDescription: "Path of a file holding `tls_client_certificate`. Defaults to the `" + envTLSClientCertFile + "` environment variable.",
-				Optional:            true,
-				Validators:          []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("tls_client_certificate"))},
-			},
-			"tls_client_key": schema.StringAttribute{
-				MarkdownDescription: "The PEM private key of `tls_client_certificate`. A provider block has no write-only " +
-					"attributes; prefer `tls_client_key_file`, which keeps the key out of Terraform values.",
-				Optional:  true,
-				Sensitive: true,
-			},
-			"tls_client_key_file": schema.StringAttribute{
-				MarkdownDescription: "Path of a file holding `tls_client_key`. Defaults to the `" + envTLSClientKeyFile + "` environment variable.",
-				Optional:            true,
-				Validators:          []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("tls_client_key"))},
+				Attributes: map[string]schema.Attribute{
+					"certificate": schema.StringAttribute{
+						MarkdownDescription: "The PEM client certificate and any intermediates. Conflicts with `certificate_file`.",
+						Optional:            true,
+					},
+					"certificate_file": schema.StringAttribute{
+						MarkdownDescription: "Path of a file holding the PEM certificate.",
+						Optional:            true,
+						Validators:          []validator.String{stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("certificate"))},
+					},
+					"key": schema.StringAttribute{
+						MarkdownDescription: "The PEM private key of the certificate. A provider block has no write-only " +
+							"attributes; prefer `key_file`, which keeps the key out of Terraform values.",
+						Optional:  true,
+						Sensitive: true,
+					},
+					"key_file": schema.StringAttribute{
+						MarkdownDescription: "Path of a file holding the PEM private key.",
+						Optional:            true,
+						Validators:          []validator.String{stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("key"))},
+					},
+				},
 			},
 			"allow_insecure_http": schema.BoolAttribute{
 				MarkdownDescription: "Permit plain `http` token endpoints on hosts other than loopback. Plain `http` " +
@@ -265,6 +268,16 @@ func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRe
 
 // clientOptions resolves the provider settings, each from its attribute,
 // else its environment variable (read through getenv), else its default.
+// objectHasUnknown reports whether any attribute of o is unknown.
+func objectHasUnknown(o types.Object) bool {
+	for _, v := range o.Attributes() {
+		if v.IsUnknown() {
+			return true
+		}
+	}
+	return false
+}
+
 func clientOptions(config providerModel, getenv func(string) string) (oauthclient.Options, diag.Diagnostics) {
 	var diags diag.Diagnostics
 
@@ -280,10 +293,7 @@ func clientOptions(config providerModel, getenv func(string) string) (oauthclien
 		{"ca_cert_pem", config.CACertPEM.IsUnknown()},
 		{"allow_insecure_http", config.AllowInsecureHTTP.IsUnknown()},
 		{"assumed_token_lifetime", config.AssumedLifetime.IsUnknown()},
-		{"tls_client_certificate", config.TLSClientCertificate.IsUnknown()},
-		{"tls_client_certificate_file", config.TLSClientCertificateFile.IsUnknown()},
-		{"tls_client_key", config.TLSClientKey.IsUnknown()},
-		{"tls_client_key_file", config.TLSClientKeyFile.IsUnknown()},
+		{"tls_client", config.TLSClient.IsUnknown() || objectHasUnknown(config.TLSClient)},
 	} {
 		if a.unknown {
 			diags.AddAttributeError(path.Root(a.name), "Unknown OAuth2 Provider Setting",
@@ -328,14 +338,12 @@ func clientOptions(config providerModel, getenv func(string) string) (oauthclien
 			allowInsecure = b
 		}
 	}
-	certFile, keyFile := config.TLSClientCertificateFile.ValueString(), config.TLSClientKeyFile.ValueString()
-	if config.TLSClientCertificate.IsNull() && certFile == "" {
-		certFile = getenv(envTLSClientCertFile)
+	tc := config.TLSClient
+	certFile, keyFile := nestedString(tc, "certificate_file"), nestedString(tc, "key_file")
+	if tc.IsNull() {
+		certFile, keyFile = getenv(envTLSClientCertFile), getenv(envTLSClientKeyFile)
 	}
-	if config.TLSClientKey.IsNull() && keyFile == "" {
-		keyFile = getenv(envTLSClientKeyFile)
-	}
-	cert, d := loadClientCertificate(config.TLSClientCertificate.ValueString(), certFile, config.TLSClientKey.ValueString(), keyFile)
+	cert, d := loadClientCertificate(path.Root("tls_client"), nestedString(tc, "certificate"), certFile, nestedString(tc, "key"), keyFile)
 	diags.Append(d...)
 	if diags.HasError() {
 		return oauthclient.Options{}, diags

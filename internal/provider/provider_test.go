@@ -82,6 +82,25 @@ func TestProviderSchemas(t *testing.T) {
 			t.Errorf("setting %s: resource has it %v, ephemeral has it %v", s.name, ca != nil, ea != nil)
 			continue
 		}
+		if s.kind == settingNested {
+			if ca.NestedType == nil || ea.NestedType == nil {
+				t.Errorf("setting %s: not a nested attribute in both schemas", s.name)
+				continue
+			}
+			cc, ec := byName(ca.NestedType.Attributes), byName(ea.NestedType.Attributes)
+			for _, child := range s.children {
+				if child.writeOnlyOnly {
+					wo := cc[woName(child.name)]
+					if cc[child.name] != nil || wo == nil || !wo.WriteOnly || !wo.Sensitive || cc[woVersionName(child.name)] == nil || ec[child.name] == nil || !ec[child.name].Sensitive {
+						t.Errorf("setting %s.%s: want only a write-only form with a version in the resource and a sensitive one in the ephemeral resource", s.name, child.name)
+					}
+					continue
+				}
+				if cc[child.name] == nil || ec[child.name] == nil || cc[child.name].Required != ec[child.name].Required {
+					t.Errorf("setting %s.%s differs between resource and ephemeral resource", s.name, child.name)
+				}
+			}
+		}
 		if ca.Sensitive != ea.Sensitive || ca.Required != ea.Required ||
 			!strings.HasPrefix(ca.Description, s.description) || !strings.HasPrefix(ea.Description, s.description) {
 			t.Errorf("setting %s differs between resource and ephemeral resource", s.name)

@@ -314,7 +314,7 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if r.data != nil {
 		subject := fmt.Sprintf("connection %q", plan.Label.ValueString())
 		resp.Diagnostics.Append(endpointDiagnostics(subject, plan.connectionSettingsModel, r.data.allowInsecureHTTP)...)
-		resp.Diagnostics.Append(clientCredentialDiagnostics(subject, plan.connectionSettingsModel, config.connectionWriteOnlyModel, true)...)
+		resp.Diagnostics.Append(clientCredentialDiagnostics(subject, plan.connectionSettingsModel, config.connectionWriteOnlyModel, config.credentials(), true)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
@@ -362,6 +362,12 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	} {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
 	}
+}
+
+// credentials returns the credential settings of a configuration model,
+// where write-only values live.
+func (m *connectionResourceModel) credentials() credentialConfig {
+	return m.credentialConfig(m.ClientAssertionWO)
 }
 
 // markValidationUnknown marks the outputs of validation unknown: apply
@@ -617,7 +623,7 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 		return diags
 	}
 
-	tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel)
+	tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel, config.credentials())
 	diags.Append(d...)
 	if diags.HasError() {
 		return diags

@@ -101,7 +101,7 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 					"and bump authorization_code_wo_version.", plan.Label.ValueString()))
 			return diags
 		}
-		tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel)
+		tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel, config.credentials())
 		diags.Append(d...)
 		if diags.HasError() {
 			return diags

@@ -198,7 +198,7 @@ func TestConnectionRefreshThroughStore(t *testing.T) {
 			store := newDurableMemory()
 			plan := testRefreshConnection(server.URL(), "rt-configured")
 			config := plan
-			req, diags := plan.connectionSettingsModel.tokenRequest(context.Background(), config.connectionWriteOnlyModel)
+			req, diags := plan.connectionSettingsModel.tokenRequest(context.Background(), config.connectionWriteOnlyModel, config.credentials())
 			if diags.HasError() {
 				t.Fatal(diags)
 			}
@@ -270,7 +270,7 @@ func TestConnectionRefreshThroughStoreFailures(t *testing.T) {
 			config := plan
 			want := "rt-configured"
 			if tc.stored {
-				req, _ := plan.connectionSettingsModel.tokenRequest(context.Background(), config.connectionWriteOnlyModel)
+				req, _ := plan.connectionSettingsModel.tokenRequest(context.Background(), config.connectionWriteOnlyModel, config.credentials())
 				put(t, store, tokens.ChainKey(req, store.NameKey()), tokenstore.Entry{RefreshToken: "rt-stored"})
 				want = "rt-stored"
 			}

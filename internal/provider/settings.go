@@ -59,6 +59,11 @@ const (
 	settingString settingKind = iota
 	settingStringList
 	settingStringMap
+	// settingNested is a single nested attribute of children: settings that
+	// belong to one credential live together, which keeps the top-level
+	// schema small (every top-level attribute costs the framework and the CLI
+	// a little on every plan of every instance; see bench/profile.md).
+	settingNested
 )
 
 // settingSpec describes one connection setting independently of the schema
@@ -84,6 +89,11 @@ type settingSpec struct {
 	// defaultValue is a schema Default in resources and applied in Open by
 	// connectionSettingsModel.applyDefaults in the ephemeral resource.
 	defaultValue string
+	// children are the settings of a settingNested.
+	children []settingSpec
+	// nested is set on the children of a settingNested while they are
+	// rendered: their validators refer to siblings, not to the root.
+	nested bool
 }
 
 // connectionSettings is the single definition of the settings shared by the
@@ -172,153 +182,189 @@ var connectionSettings = []settingSpec{
 		description: "The redirection endpoint registered for the client, used by the `authorization_code` grant (RFC 6749 §3.1.2).",
 	},
 	{
-		name: "private_key",
-		description: "A PEM private key (RSA of at least 2048 bits, ECDSA P-256/P-384/P-521 or Ed25519; PKCS#1, SEC 1 or PKCS#8, " +
-			"unencrypted) the provider signs JWTs with: with `grant_type = \"jwt_bearer\"` and no `assertion`, the grant's " +
-			"assertion (RFC 7523 §2.1); otherwise a client assertion, `private_key_jwt` (RFC 7523 §2.2, OpenID Connect Core §9). " +
-			"Every attempt signs a new one. Conflicts with `private_key_file`.",
-		sensitive:     true,
-		writeOnlyTwin: true,
-		writeOnlyOnly: true,
-	},
-	{
-		name: "private_key_file",
-		description: "Path of a file holding `private_key`, read at every token request, so the key never passes " +
-			"through Terraform values.",
-	},
-	{
-		name:        "key_id",
-		description: "Sent as the `kid` header of the JWTs `private_key` signs, so the server picks the registered key (RFC 7515 §4.1.4).",
-	},
-	{
-		name: "signing_algorithm",
-		description: "The JWS algorithm `private_key` signs with. Unset picks the key's usual one: `RS256` for RSA, `ES256`, " +
-			"`ES384` or `ES512` by curve, `EdDSA` for Ed25519; `PS256` is the other choice for RSA.",
-		allowed: oauthclient.SigningAlgorithms(),
-	},
-	{
-		name: "signing_certificate",
-		description: "The PEM certificate of `private_key`. Its SHA-256 thumbprint is sent as the `x5t#S256` header " +
-			"(RFC 7515 §4.1.8), which certificate credentials such as Microsoft Entra's identify the key by.",
+		name: "signing_key",
+		kind: settingNested,
+		description: "The private key the provider signs JWTs with: with `grant_type = \"jwt_bearer\"` and no " +
+			"`jwt_bearer.assertion`, the grant's assertion (RFC 7523 §2.1); otherwise a client assertion, `private_key_jwt` " +
+			"client authentication (RFC 7523 §2.2, OpenID Connect Core §9). Every attempt signs a new one.",
+		children: []settingSpec{
+			{
+				name: "private_key",
+				description: "The PEM private key: RSA of at least 2048 bits, ECDSA P-256/P-384/P-521 or Ed25519, in PKCS#1, " +
+					"SEC 1 or PKCS#8 form, unencrypted. Conflicts with `private_key_file`.",
+				sensitive:     true,
+				writeOnlyTwin: true,
+				writeOnlyOnly: true,
+			},
+			{
+				name:        "private_key_file",
+				description: "Path of a file holding the PEM private key, read at every token request, so the key never passes through Terraform values.",
+			},
+			{
+				name:        "key_id",
+				description: "Sent as the `kid` header, so the server picks the registered key (RFC 7515 §4.1.4).",
+			},
+			{
+				name: "algorithm",
+				description: "The JWS algorithm. Unset picks the key's usual one: `RS256` for RSA, `ES256`, `ES384` or `ES512` " +
+					"by curve, `EdDSA` for Ed25519; `PS256` is the other choice for RSA.",
+				allowed: oauthclient.SigningAlgorithms(),
+			},
+			{
+				name: "certificate",
+				description: "The PEM certificate of the key. Its SHA-256 thumbprint is sent as the `x5t#S256` header " +
+					"(RFC 7515 §4.1.8), which certificate credentials such as Microsoft Entra's identify the key by.",
+			},
+			{
+				name: "client_assertion_audience",
+				description: "The `aud` claim of the client assertions the key (or `client_auth = \"client_secret_jwt\"`) " +
+					"signs. Defaults to the token URL (RFC 7523 §3); some servers want their issuer identifier.",
+			},
+		},
 	},
 	{
 		name: "client_assertion",
-		description: "A ready client assertion (RFC 7523 §2.2), sent as `client_assertion` with `private_key_jwt` client " +
-			"authentication: a JWT another system issued, such as a CI job's OpenID Connect token for workload identity " +
-			"federation. Prefer `identity_token_source`, which fetches a new one at every request.",
+		description: "A ready client assertion (RFC 7523 §2.2), sent with `private_key_jwt` client authentication: a JWT " +
+			"another system issued. Prefer `identity_token`, which fetches a new one at every request.",
 		sensitive:     true,
 		writeOnlyTwin: true,
 		writeOnlyOnly: true,
 	},
 	{
-		name:        "client_assertion_audience",
-		description: "The `aud` claim of client assertions `private_key` or `client_auth = \"client_secret_jwt\"` signs. Defaults to the token URL (RFC 7523 §3); some servers want their issuer identifier.",
+		name: "identity_token",
+		kind: settingNested,
+		description: "The OpenID Connect token of the CI job or workload the provider runs in, fetched at every token " +
+			"request: the `token_exchange` subject token of `grant_type = \"token_exchange\"`, the `jwt_bearer` assertion " +
+			"of `grant_type = \"jwt_bearer\"` without a `signing_key`, and the client assertion of any other grant " +
+			"(workload identity federation). No secret is configured at all.",
+		children: []settingSpec{
+			{
+				name: "source",
+				description: "Where the token comes from: `github_actions` (the job needs `permissions: id-token: write`), " +
+					"`gitlab_ci` (an `id_tokens` variable named by `name`), `hcp_terraform` (workload identity: " +
+					"`TFC_WORKLOAD_IDENTITY_TOKEN`, or `TFC_WORKLOAD_IDENTITY_TOKEN_<name>`) or `file` (`file`, such as a " +
+					"Kubernetes projected service account token).",
+				required: true,
+				allowed:  idtoken.Kinds(),
+			},
+			{
+				name:        "audience",
+				description: "With `github_actions`, the audience GitHub puts in the token, such as `api://AzureADTokenExchange`.",
+			},
+			{
+				name:        "name",
+				description: "With `gitlab_ci`, the name of the `id_tokens` variable; with `hcp_terraform`, the optional tag of `TFC_WORKLOAD_IDENTITY_TOKEN_<tag>`.",
+			},
+			{
+				name:        "file",
+				description: "With `file`, the path of the token file, read afresh at every token request.",
+			},
+		},
 	},
 	{
-		name: "identity_token_source",
-		description: "Where the provider fetches the OpenID Connect token of the CI job or workload it runs in, at every " +
-			"token request: `github_actions` (the job needs `permissions: id-token: write`), `gitlab_ci` (an `id_tokens` " +
-			"variable named by `identity_token_name`), `hcp_terraform` (workload identity: `TFC_WORKLOAD_IDENTITY_TOKEN`, " +
-			"or `TFC_WORKLOAD_IDENTITY_TOKEN_<identity_token_name>`) or `file` (`identity_token_file`, such as a Kubernetes " +
-			"projected service account token). The token is the `subject_token` of `grant_type = \"token_exchange\"`, " +
-			"the `assertion` of `grant_type = \"jwt_bearer\"`, and the `client_assertion` of any other grant.",
-		allowed: idtoken.Kinds(),
+		name:        "token_exchange",
+		kind:        settingNested,
+		description: "The parameters of `grant_type = \"token_exchange\"` (RFC 8693 §2.1).",
+		children: []settingSpec{
+			{
+				name:          "subject_token",
+				description:   "The token to exchange. Conflicts with `identity_token`, which supplies one.",
+				sensitive:     true,
+				writeOnlyTwin: true,
+				writeOnlyOnly: true,
+			},
+			{
+				name: "subject_token_type",
+				description: "The type of the subject token (RFC 8693 §3). Defaults to `urn:ietf:params:oauth:token-type:jwt` " +
+					"for a token from `identity_token` and to `urn:ietf:params:oauth:token-type:access_token` otherwise.",
+			},
+			{
+				name:          "actor_token",
+				description:   "The token of the party acting for the subject, for delegation. Requires `actor_token_type`.",
+				sensitive:     true,
+				writeOnlyTwin: true,
+				writeOnlyOnly: true,
+			},
+			{
+				name:        "actor_token_type",
+				description: "The type of the actor token (RFC 8693 §3).",
+			},
+			{
+				name:        "requested_token_type",
+				description: "The type of token to ask for; the server's default when unset.",
+			},
+			{
+				name:        "audiences",
+				kind:        settingStringList,
+				description: "Sent as repeated `audience` parameters: the services the token is for. Conflicts with an `audience` key in `extra_params`.",
+			},
+			{
+				name:        "resources",
+				kind:        settingStringList,
+				description: "Sent as repeated `resource` parameters: the URIs of the resources the token is for (RFC 8707 §2).",
+			},
+		},
 	},
 	{
-		name:        "identity_token_audience",
-		description: "The audience GitHub Actions puts in the token it issues (`identity_token_source = \"github_actions\"`), such as `api://AzureADTokenExchange`.",
+		name: "jwt_bearer",
+		kind: settingNested,
+		description: "The assertion of `grant_type = \"jwt_bearer\"` (RFC 7523 §2.1): ready, or signed by `signing_key` " +
+			"from the claims below (Salesforce, Google service accounts).",
+		children: []settingSpec{
+			{
+				name:          "assertion",
+				description:   "A ready assertion. Without it, `signing_key` signs one from the claims below.",
+				sensitive:     true,
+				writeOnlyTwin: true,
+				writeOnlyOnly: true,
+			},
+			{
+				name:        "issuer",
+				description: "The `iss` claim: a Salesforce connected app's consumer key, a Google service account's email. Defaults to `client_id`.",
+			},
+			{
+				name:        "subject",
+				description: "The `sub` claim: the user the token is for (a Salesforce username, a Google Workspace user to impersonate). Omitted when unset.",
+			},
+			{
+				name:        "audience",
+				description: "The `aud` claim, such as `https://login.salesforce.com`. Defaults to the token URL.",
+			},
+			{
+				name:        "claims",
+				kind:        settingStringMap,
+				description: "Further string claims, such as the `scope` claim Google service accounts send. `iss`, `sub`, `aud`, `exp`, `iat`, `nbf` and `jti` are set by the provider.",
+			},
+		},
 	},
 	{
-		name:        "identity_token_name",
-		description: "With `identity_token_source = \"gitlab_ci\"`, the name of the `id_tokens` variable; with `hcp_terraform`, the optional tag of `TFC_WORKLOAD_IDENTITY_TOKEN_<tag>`.",
-	},
-	{
-		name:        "identity_token_file",
-		description: "With `identity_token_source = \"file\"`, the path of the token file, read afresh at every token request.",
-	},
-	{
-		name:          "subject_token",
-		description:   "The token to exchange with `grant_type = \"token_exchange\"` (RFC 8693 §2.1). Conflicts with `identity_token_source`, which supplies one.",
-		sensitive:     true,
-		writeOnlyTwin: true,
-		writeOnlyOnly: true,
-	},
-	{
-		name: "subject_token_type",
-		description: "The type of the subject token (RFC 8693 §3), such as `urn:ietf:params:oauth:token-type:jwt`. Defaults to " +
-			"`urn:ietf:params:oauth:token-type:jwt` for a token from `identity_token_source` and to " +
-			"`urn:ietf:params:oauth:token-type:access_token` otherwise.",
-	},
-	{
-		name:          "actor_token",
-		description:   "The token of the party acting for the subject, for delegation (RFC 8693 §2.1). Requires `actor_token_type`.",
-		sensitive:     true,
-		writeOnlyTwin: true,
-		writeOnlyOnly: true,
-	},
-	{
-		name:        "actor_token_type",
-		description: "The type of `actor_token` (RFC 8693 §3).",
-	},
-	{
-		name:        "requested_token_type",
-		description: "The type of token to ask a token exchange for (RFC 8693 §2.1); the server's default when unset.",
-	},
-	{
-		name:        "audiences",
-		kind:        settingStringList,
-		description: "Sent as repeated `audience` parameters: the services the token is for (RFC 8693 §2.1). Conflicts with an `audience` key in `extra_params`.",
-	},
-	{
-		name:        "resources",
-		kind:        settingStringList,
-		description: "Sent as repeated `resource` parameters: the URIs of the resources the token is for (RFC 8707 §2, RFC 8693 §2.1).",
-	},
-	{
-		name:          "assertion",
-		description:   "A ready assertion for `grant_type = \"jwt_bearer\"` (RFC 7523 §2.1). Without it, `private_key` signs one from the `assertion_*` settings.",
-		sensitive:     true,
-		writeOnlyTwin: true,
-		writeOnlyOnly: true,
-	},
-	{
-		name:        "assertion_issuer",
-		description: "The `iss` claim of the JWT bearer assertion `private_key` signs: a Salesforce connected app's consumer key, a Google service account's email. Defaults to `client_id`.",
-	},
-	{
-		name:        "assertion_subject",
-		description: "The `sub` claim of the JWT bearer assertion: the user the token is for (a Salesforce username, a Google Workspace user to impersonate). Omitted when unset.",
-	},
-	{
-		name:        "assertion_audience",
-		description: "The `aud` claim of the JWT bearer assertion, such as `https://login.salesforce.com`. Defaults to the token URL.",
-	},
-	{
-		name:        "assertion_claims",
-		kind:        settingStringMap,
-		description: "Further string claims of the JWT bearer assertion, such as the `scope` claim Google service accounts send. `iss`, `sub`, `aud`, `exp`, `iat`, `nbf` and `jti` are set by the provider.",
-	},
-	{
-		name: "tls_client_certificate",
-		description: "A PEM client certificate (and any intermediates) presented in the TLS handshake with the token endpoint " +
-			"(RFC 8705): for `client_auth = \"tls_client_auth\"` or `\"self_signed_tls_client_auth\"`, or for a server " +
-			"that requires mutual TLS. A token bound to the certificate only works for a client that presents the same " +
-			"certificate to the API. Requires `tls_client_key`. Conflicts with `tls_client_certificate_file`.",
-	},
-	{
-		name:        "tls_client_certificate_file",
-		description: "Path of a file holding `tls_client_certificate`, read at every token request.",
-	},
-	{
-		name:          "tls_client_key",
-		description:   "The PEM private key of `tls_client_certificate`. Conflicts with `tls_client_key_file`.",
-		sensitive:     true,
-		writeOnlyTwin: true,
-		writeOnlyOnly: true,
-	},
-	{
-		name:        "tls_client_key_file",
-		description: "Path of a file holding `tls_client_key`, read at every token request.",
+		name: "tls_client",
+		kind: settingNested,
+		description: "A client certificate presented in the TLS handshake with the token endpoint (RFC 8705): for " +
+			"`client_auth = \"tls_client_auth\"` or `\"self_signed_tls_client_auth\"`, or for a server that requires " +
+			"mutual TLS. It replaces the provider's `tls_client` here. A token bound to the certificate only works " +
+			"for a client that presents the same certificate to the API.",
+		children: []settingSpec{
+			{
+				name:        "certificate",
+				description: "The PEM client certificate and any intermediates. Conflicts with `certificate_file`.",
+			},
+			{
+				name:        "certificate_file",
+				description: "Path of a file holding the PEM certificate, read at every token request.",
+			},
+			{
+				name:          "key",
+				description:   "The PEM private key of the certificate. Conflicts with `key_file`.",
+				sensitive:     true,
+				writeOnlyTwin: true,
+				writeOnlyOnly: true,
+			},
+			{
+				name:        "key_file",
+				description: "Path of a file holding the PEM private key, read at every token request.",
+			},
+		},
 	},
 }
 
@@ -370,6 +416,17 @@ func (s settingSpec) resourceAttributes(attrs map[string]rschema.Attribute) {
 	optional := !s.required
 	computed := s.defaultValue != ""
 	switch s.kind {
+	case settingNested:
+		children := map[string]rschema.Attribute{}
+		for _, c := range s.children {
+			c.nested = true
+			c.resourceAttributes(children)
+		}
+		attrs[s.name] = rschema.SingleNestedAttribute{
+			MarkdownDescription: s.markdown(),
+			Attributes:          children,
+			Optional:            true,
+		}
 	case settingStringList:
 		attrs[s.name] = rschema.ListAttribute{
 			MarkdownDescription: s.markdown(),
@@ -419,12 +476,20 @@ func (s settingSpec) resourceAttributes(attrs map[string]rschema.Attribute) {
 		Optional:            true,
 		Sensitive:           true,
 		WriteOnly:           true,
-		Validators:          []validator.String{stringvalidator.AlsoRequires(path.MatchRoot(woVersionName(s.name)))},
+		Validators:          []validator.String{stringvalidator.AlsoRequires(s.sibling(woVersionName(s.name)))},
 	}
 	attrs[woVersionName(s.name)] = rschema.Int64Attribute{
 		MarkdownDescription: fmt.Sprintf("Any number; change it whenever `%s` changes so the new value is sent and validated.", woName(s.name)),
 		Optional:            true,
 	}
+}
+
+// sibling is the path expression of the attribute called name beside s.
+func (s settingSpec) sibling(name string) path.Expression {
+	if s.nested {
+		return path.MatchRelative().AtParent().AtName(name)
+	}
+	return path.MatchRoot(name)
 }
 
 // ephemeralAttributes adds the attributes for s to attrs in ephemeral schema
@@ -433,6 +498,17 @@ func (s settingSpec) resourceAttributes(attrs map[string]rschema.Attribute) {
 func (s settingSpec) ephemeralAttributes(attrs map[string]eschema.Attribute) {
 	optional := !s.required
 	switch s.kind {
+	case settingNested:
+		children := map[string]eschema.Attribute{}
+		for _, c := range s.children {
+			c.nested = true
+			c.ephemeralAttributes(children)
+		}
+		attrs[s.name] = eschema.SingleNestedAttribute{
+			MarkdownDescription: s.markdown(),
+			Attributes:          children,
+			Optional:            true,
+		}
 	case settingStringList:
 		attrs[s.name] = eschema.ListAttribute{
 			MarkdownDescription: s.markdown(),
@@ -496,52 +572,18 @@ type connectionSettingsModel struct {
 	AuthorizationURL types.String `tfsdk:"authorization_url"`
 	RedirectURI      types.String `tfsdk:"redirect_uri"`
 
-	PrivateKeyFile           types.String `tfsdk:"private_key_file"`
-	KeyID                    types.String `tfsdk:"key_id"`
-	SigningAlgorithm         types.String `tfsdk:"signing_algorithm"`
-	SigningCertificate       types.String `tfsdk:"signing_certificate"`
-	ClientAssertionAudience  types.String `tfsdk:"client_assertion_audience"`
-	IdentityTokenSource      types.String `tfsdk:"identity_token_source"`
-	IdentityTokenAudience    types.String `tfsdk:"identity_token_audience"`
-	IdentityTokenName        types.String `tfsdk:"identity_token_name"`
-	IdentityTokenFile        types.String `tfsdk:"identity_token_file"`
-	SubjectTokenType         types.String `tfsdk:"subject_token_type"`
-	ActorTokenType           types.String `tfsdk:"actor_token_type"`
-	RequestedTokenType       types.String `tfsdk:"requested_token_type"`
-	Audiences                types.List   `tfsdk:"audiences"`
-	Resources                types.List   `tfsdk:"resources"`
-	AssertionIssuer          types.String `tfsdk:"assertion_issuer"`
-	AssertionSubject         types.String `tfsdk:"assertion_subject"`
-	AssertionAudience        types.String `tfsdk:"assertion_audience"`
-	AssertionClaims          types.Map    `tfsdk:"assertion_claims"`
-	TLSClientCertificate     types.String `tfsdk:"tls_client_certificate"`
-	TLSClientCertificateFile types.String `tfsdk:"tls_client_certificate_file"`
-	TLSClientKeyFile         types.String `tfsdk:"tls_client_key_file"`
+	SigningKey    types.Object `tfsdk:"signing_key"`
+	IdentityToken types.Object `tfsdk:"identity_token"`
+	TokenExchange types.Object `tfsdk:"token_exchange"`
+	JWTBearer     types.Object `tfsdk:"jwt_bearer"`
+	TLSClient     types.Object `tfsdk:"tls_client"`
 }
 
 // credentialSecretsModel holds the secrets that resources take only in
-// write-only form; the ephemeral resource has them as plain sensitive
-// attributes.
+// write-only form and the ephemeral resource as plain sensitive attributes,
+// outside the nested settings.
 type credentialSecretsModel struct {
-	PrivateKey      types.String `tfsdk:"private_key"`
 	ClientAssertion types.String `tfsdk:"client_assertion"`
-	SubjectToken    types.String `tfsdk:"subject_token"`
-	ActorToken      types.String `tfsdk:"actor_token"`
-	Assertion       types.String `tfsdk:"assertion"`
-	TLSClientKey    types.String `tfsdk:"tls_client_key"`
-}
-
-// writeOnly returns the secrets in the write-only model's form, which
-// tokenRequest reads.
-func (m credentialSecretsModel) writeOnly() connectionWriteOnlyModel {
-	return connectionWriteOnlyModel{
-		PrivateKeyWO:      m.PrivateKey,
-		ClientAssertionWO: m.ClientAssertion,
-		SubjectTokenWO:    m.SubjectToken,
-		ActorTokenWO:      m.ActorToken,
-		AssertionWO:       m.Assertion,
-		TLSClientKeyWO:    m.TLSClientKey,
-	}
 }
 
 // connectionWriteOnlyModel holds the write-only twins of the secret
@@ -554,18 +596,8 @@ type connectionWriteOnlyModel struct {
 	RefreshTokenWO        types.String `tfsdk:"refresh_token_wo"`
 	RefreshTokenWOVersion types.Int64  `tfsdk:"refresh_token_wo_version"`
 
-	PrivateKeyWO             types.String `tfsdk:"private_key_wo"`
-	PrivateKeyWOVersion      types.Int64  `tfsdk:"private_key_wo_version"`
 	ClientAssertionWO        types.String `tfsdk:"client_assertion_wo"`
 	ClientAssertionWOVersion types.Int64  `tfsdk:"client_assertion_wo_version"`
-	SubjectTokenWO           types.String `tfsdk:"subject_token_wo"`
-	SubjectTokenWOVersion    types.Int64  `tfsdk:"subject_token_wo_version"`
-	ActorTokenWO             types.String `tfsdk:"actor_token_wo"`
-	ActorTokenWOVersion      types.Int64  `tfsdk:"actor_token_wo_version"`
-	AssertionWO              types.String `tfsdk:"assertion_wo"`
-	AssertionWOVersion       types.Int64  `tfsdk:"assertion_wo_version"`
-	TLSClientKeyWO           types.String `tfsdk:"tls_client_key_wo"`
-	TLSClientKeyWOVersion    types.Int64  `tfsdk:"tls_client_key_wo_version"`
 }
 
 // stringField maps a string setting's name to its field.
@@ -598,50 +630,6 @@ func (m *connectionSettingsModel) stringField(name string) *types.String {
 	case "redirect_uri":
 		return &m.RedirectURI
 	}
-	return m.credentialField(name)
-}
-
-// credentialField maps the string settings of the credentials without a
-// shared secret to their fields.
-func (m *connectionSettingsModel) credentialField(name string) *types.String {
-	switch name {
-	case "private_key_file":
-		return &m.PrivateKeyFile
-	case "key_id":
-		return &m.KeyID
-	case "signing_algorithm":
-		return &m.SigningAlgorithm
-	case "signing_certificate":
-		return &m.SigningCertificate
-	case "client_assertion_audience":
-		return &m.ClientAssertionAudience
-	case "identity_token_source":
-		return &m.IdentityTokenSource
-	case "identity_token_audience":
-		return &m.IdentityTokenAudience
-	case "identity_token_name":
-		return &m.IdentityTokenName
-	case "identity_token_file":
-		return &m.IdentityTokenFile
-	case "subject_token_type":
-		return &m.SubjectTokenType
-	case "actor_token_type":
-		return &m.ActorTokenType
-	case "requested_token_type":
-		return &m.RequestedTokenType
-	case "assertion_issuer":
-		return &m.AssertionIssuer
-	case "assertion_subject":
-		return &m.AssertionSubject
-	case "assertion_audience":
-		return &m.AssertionAudience
-	case "tls_client_certificate":
-		return &m.TLSClientCertificate
-	case "tls_client_certificate_file":
-		return &m.TLSClientCertificateFile
-	case "tls_client_key_file":
-		return &m.TLSClientKeyFile
-	}
 	return nil
 }
 
@@ -664,27 +652,20 @@ func (m connectionSettingsModel) values() []attr.Value {
 		m.GrantType, m.TokenURL, m.ClientID, m.ClientSecret, m.ClientAuth, m.Scopes, m.ScopeDelimiter,
 		m.RequestEncoding, m.ExtraParams, m.TenantID, m.Username, m.Password, m.RefreshToken,
 		m.AuthorizationURL, m.RedirectURI,
-		m.PrivateKeyFile, m.KeyID, m.SigningAlgorithm, m.SigningCertificate, m.ClientAssertionAudience,
-		m.IdentityTokenSource, m.IdentityTokenAudience, m.IdentityTokenName, m.IdentityTokenFile,
-		m.SubjectTokenType, m.ActorTokenType, m.RequestedTokenType, m.Audiences, m.Resources,
-		m.AssertionIssuer, m.AssertionSubject, m.AssertionAudience, m.AssertionClaims,
-		m.TLSClientCertificate, m.TLSClientCertificateFile, m.TLSClientKeyFile,
+		m.SigningKey, m.IdentityToken, m.TokenExchange, m.JWTBearer, m.TLSClient,
 	}
 }
 
 func (w connectionWriteOnlyModel) versions() []attr.Value {
 	return []attr.Value{
-		w.ClientSecretWOVersion, w.PasswordWOVersion, w.RefreshTokenWOVersion,
-		w.PrivateKeyWOVersion, w.ClientAssertionWOVersion, w.SubjectTokenWOVersion,
-		w.ActorTokenWOVersion, w.AssertionWOVersion, w.TLSClientKeyWOVersion,
+		w.ClientSecretWOVersion, w.PasswordWOVersion, w.RefreshTokenWOVersion, w.ClientAssertionWOVersion,
 	}
 }
 
 // nullValues clears the write-only values, which must never reach state.
 func (w *connectionWriteOnlyModel) nullValues() {
 	for _, v := range []*types.String{
-		&w.ClientSecretWO, &w.PasswordWO, &w.RefreshTokenWO, &w.PrivateKeyWO, &w.ClientAssertionWO,
-		&w.SubjectTokenWO, &w.ActorTokenWO, &w.AssertionWO, &w.TLSClientKeyWO,
+		&w.ClientSecretWO, &w.PasswordWO, &w.RefreshTokenWO, &w.ClientAssertionWO,
 	} {
 		*v = types.StringNull()
 	}
@@ -694,12 +675,12 @@ func (w *connectionWriteOnlyModel) nullValues() {
 // configuration, into a token request: keys are parsed, files read and
 // workload identity tokens fetched now, once per request. Null settings take
 // their defaults.
-func (m connectionSettingsModel) tokenRequest(ctx context.Context, wo connectionWriteOnlyModel) (oauthclient.Request, diag.Diagnostics) {
+func (m connectionSettingsModel) tokenRequest(ctx context.Context, wo connectionWriteOnlyModel, creds credentialConfig) (oauthclient.Request, diag.Diagnostics) {
 	req, diags := m.baseRequest(ctx, wo)
 	if diags.HasError() {
 		return req, diags
 	}
-	diags.Append(m.credentials(ctx, wo, &req)...)
+	diags.Append(creds.apply(ctx, &req)...)
 	return req, diags
 }
 
@@ -728,33 +709,6 @@ func (m connectionSettingsModel) baseRequest(ctx context.Context, wo connectionW
 	}
 	if !m.ExtraParams.IsNull() && !m.ExtraParams.IsUnknown() {
 		diags.Append(m.ExtraParams.ElementsAs(ctx, &req.ExtraParams, false)...)
-	}
-	req.ClientAssertion = wo.ClientAssertionWO.ValueString()
-	req.ClientAssertionAudience = m.ClientAssertionAudience.ValueString()
-	req.SubjectToken = wo.SubjectTokenWO.ValueString()
-	req.SubjectTokenType = m.SubjectTokenType.ValueString()
-	req.ActorToken = wo.ActorTokenWO.ValueString()
-	req.ActorTokenType = m.ActorTokenType.ValueString()
-	req.RequestedTokenType = m.RequestedTokenType.ValueString()
-	req.Assertion = wo.AssertionWO.ValueString()
-	req.AssertionClaims = oauthclient.AssertionClaims{
-		Issuer:   m.AssertionIssuer.ValueString(),
-		Subject:  m.AssertionSubject.ValueString(),
-		Audience: m.AssertionAudience.ValueString(),
-	}
-	for _, l := range []struct {
-		v   types.List
-		out *[]string
-	}{{m.Audiences, &req.Audiences}, {m.Resources, &req.Resources}} {
-		if !l.v.IsNull() && !l.v.IsUnknown() {
-			diags.Append(l.v.ElementsAs(ctx, l.out, false)...)
-		}
-	}
-	if !m.AssertionClaims.IsNull() && !m.AssertionClaims.IsUnknown() {
-		diags.Append(m.AssertionClaims.ElementsAs(ctx, &req.AssertionClaims.Extra, false)...)
-	}
-	if req.GrantType == oauthclient.GrantTokenExchange && req.SubjectTokenType == "" && req.SubjectToken != "" {
-		req.SubjectTokenType = oauthclient.TokenTypeAccessToken
 	}
 	return req, diags
 }

@@ -82,7 +82,7 @@ func TestConnectionSettingsTokenRequest(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, diags := tc.model.tokenRequest(ctx, tc.wo)
+			got, diags := tc.model.tokenRequest(ctx, tc.wo, credentialConfig{})
 			if diags.HasError() {
 				t.Fatalf("diagnostics: %v", diags)
 			}

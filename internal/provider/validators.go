@@ -150,13 +150,58 @@ func decodeConfig(config tfsdk.Config, diags *diag.Diagnostics) (configValues, b
 
 // value returns the attribute called name. A rule naming an attribute the
 // schema lacks is a provider bug, reported as such.
+// A name of the form "parent.child" reads an attribute of a single nested
+// attribute: null when the parent is null, unknown when it is unknown.
 func (c configValues) value(name string, diags *diag.Diagnostics) (tftypes.Value, bool) {
-	v, ok := c[name]
+	parent, child, nested := strings.Cut(name, ".")
+	v, ok := c[parent]
+	if ok && nested {
+		switch {
+		case !v.IsKnown():
+			return tftypes.NewValue(tftypes.String, tftypes.UnknownValue), true
+		case v.IsNull():
+			return tftypes.NewValue(tftypes.String, nil), true
+		}
+		var attrs map[string]tftypes.Value
+		if err := v.As(&attrs); err == nil {
+			v, ok = attrs[child]
+		} else {
+			ok = false
+		}
+	}
 	if !ok {
 		diags.AddError("Invalid Configuration Rule",
 			fmt.Sprintf("A configuration rule reads the attribute %q, which this schema does not have. This is a bug in the provider; please report it.", name))
 	}
 	return v, ok
+}
+
+// set reports whether the attribute called name is configured: not null, a
+// string not empty, or unknown (it will be set by apply time).
+func (c configValues) set(name string, diags *diag.Diagnostics) (bool, bool) {
+	v, ok := c.value(name, diags)
+	switch {
+	case !ok:
+		return false, false
+	case !v.IsKnown():
+		return true, true
+	case v.IsNull():
+		return false, true
+	}
+	var s string
+	if v.Type().Is(tftypes.String) && v.As(&s) == nil {
+		return s != "", true
+	}
+	return true, true
+}
+
+// attrPath is the path of an attribute named as configValues.value names it.
+func attrPath(name string) path.Path {
+	parent, child, nested := strings.Cut(name, ".")
+	if nested {
+		return path.Root(parent).AtName(child)
+	}
+	return path.Root(name)
 }
 
 // str returns the string attribute called name as tfsdk.Config.GetAttribute
@@ -224,16 +269,12 @@ func (v requiredWhenValidator) check(c configValues, diags *diag.Diagnostics) {
 		return
 	}
 	for _, name := range v.anyOf {
-		got, ok := c.str(name, diags)
-		if !ok {
-			return
-		}
-		// An unknown value will be set by apply time.
-		if got.IsUnknown() || (!got.IsNull() && got.ValueString() != "") {
+		set, ok := c.set(name, diags)
+		if !ok || set {
 			return
 		}
 	}
-	diags.AddAttributeError(path.Root(v.anyOf[0]),
+	diags.AddAttributeError(attrPath(v.anyOf[0]),
 		"Missing Required Setting",
 		fmt.Sprintf("With %s = %q, %s must be set. Set %s, or choose another %s.",
 			v.when, value, orList(v.anyOf), orList(v.anyOf), v.when))
@@ -272,11 +313,19 @@ func (v tenantPlaceholderValidator) check(c configValues, diags *diag.Diagnostic
 // settings. withWriteOnly says whether the schema has the *_wo twins.
 func connectionRules(withWriteOnly bool) []settingsRule {
 	// secret lists the attributes a secret setting may be given in.
+	// secret lists the attributes a secret setting may be given in;
+	// nested settings are named "parent.child".
 	secret := func(name string) []string {
+		var spec settingSpec
+		if parent, child, ok := strings.Cut(name, "."); ok {
+			spec = childSpec(parent, child)
+		} else {
+			spec = settingByName(name)
+		}
 		switch {
 		case !withWriteOnly:
 			return []string{name}
-		case settingByName(name).writeOnlyOnly:
+		case spec.writeOnlyOnly:
 			return []string{woName(name)}
 		}
 		return []string{name, woName(name)}
@@ -298,7 +347,7 @@ func connectionRules(withWriteOnly bool) []settingsRule {
 		}
 	}
 	join := func(lists ...[]string) []string { return slices.Concat(lists...) }
-	signingKey := join(secret("private_key"), []string{"private_key_file"})
+	signingKey := join(secret("signing_key.private_key"), []string{"signing_key.private_key_file"})
 	return []settingsRule{
 		grant("client_credentials", "client_id"),
 		grant("password", "username"),
@@ -307,29 +356,42 @@ func connectionRules(withWriteOnly bool) []settingsRule {
 		grant("authorization_code", "client_id"),
 		grant("authorization_code", "authorization_url"),
 		grant("authorization_code", "redirect_uri"),
-		grant(grantTokenExchange, join(secret("subject_token"), []string{"identity_token_source"})...),
-		grant(grantJWTBearer, join(secret("assertion"), signingKey, []string{"identity_token_source"})...),
+		grant(grantTokenExchange, join(secret("token_exchange.subject_token"), []string{"identity_token"})...),
+		grant(grantJWTBearer, join(secret("jwt_bearer.assertion"), []string{"signing_key", "identity_token"})...),
 		requiredWhenValidator{
 			when:        "client_auth",
 			whenDefault: settingByName("client_auth").defaultValue,
 			values:      []string{"basic", "post"},
 			anyOf:       secret("client_secret"),
 		},
-		clientAuth(oauthclient.AuthPrivateKeyJWT, join(signingKey, secret("client_assertion"), []string{"identity_token_source"})...),
+		clientAuth(oauthclient.AuthPrivateKeyJWT, join([]string{"signing_key"}, secret("client_assertion"), []string{"identity_token"})...),
 		clientAuth(oauthclient.AuthClientSecretJWT, secret("client_secret")...),
-		alsoRequiresRule{anyOf: secret("actor_token"), requires: "actor_token_type"},
-		alsoRequiresRule{anyOf: []string{"actor_token_type"}, requires: secret("actor_token")[0]},
-		alsoRequiresRule{anyOf: join(secret("tls_client_key"), []string{"tls_client_key_file"}), requires: "tls_client_certificate", orElse: "tls_client_certificate_file"},
-		alsoRequiresRule{anyOf: []string{"tls_client_certificate", "tls_client_certificate_file"}, requires: secret("tls_client_key")[0], orElse: "tls_client_key_file"},
-		conflictingRule{names: join(secret("private_key"), []string{"private_key_file"})},
-		conflictingRule{names: []string{"tls_client_certificate", "tls_client_certificate_file"}},
-		conflictingRule{names: join(secret("tls_client_key"), []string{"tls_client_key_file"})},
-		conflictingRule{names: join(secret("subject_token"), []string{"identity_token_source"})},
-		conflictingRule{names: join(secret("client_assertion"), []string{"identity_token_source"})},
-		conflictingRule{names: join(secret("client_assertion"), signingKey)},
+		alsoRequiresRule{anyOf: secret("token_exchange.actor_token"), requires: "token_exchange.actor_token_type"},
+		alsoRequiresRule{anyOf: []string{"token_exchange.actor_token_type"}, requires: secret("token_exchange.actor_token")[0]},
+		alsoRequiresRule{anyOf: []string{"signing_key"}, requires: signingKey[0], orElse: "signing_key.private_key_file"},
+		alsoRequiresRule{anyOf: join(secret("tls_client.key"), []string{"tls_client.key_file"}), requires: "tls_client.certificate", orElse: "tls_client.certificate_file"},
+		alsoRequiresRule{anyOf: []string{"tls_client.certificate", "tls_client.certificate_file"}, requires: secret("tls_client.key")[0], orElse: "tls_client.key_file"},
+		conflictingRule{names: signingKey},
+		conflictingRule{names: []string{"tls_client.certificate", "tls_client.certificate_file"}},
+		conflictingRule{names: join(secret("tls_client.key"), []string{"tls_client.key_file"})},
+		conflictingRule{names: join(secret("token_exchange.subject_token"), []string{"identity_token"})},
+		conflictingRule{names: join(secret("jwt_bearer.assertion"), []string{"identity_token"})},
+		conflictingRule{names: join(secret("client_assertion"), []string{"identity_token"})},
+		conflictingRule{names: join(secret("client_assertion"), []string{"signing_key"})},
 		identityTokenRule{},
 		tenantPlaceholderValidator{},
 	}
+}
+
+// childSpec returns the spec of a nested setting; it panics on a typo,
+// which the schema tests catch.
+func childSpec(parent, child string) settingSpec {
+	for _, c := range settingByName(parent).children {
+		if c.name == child {
+			return c
+		}
+	}
+	panic(fmt.Sprintf("provider: no setting %s.%s", parent, child))
 }
 
 var (
@@ -377,7 +439,7 @@ func (v alsoRequiresRule) check(c configValues, diags *diag.Diagnostics) {
 			return
 		}
 	}
-	diags.AddAttributeError(path.Root(set), "Missing Required Setting",
+	diags.AddAttributeError(attrPath(set), "Missing Required Setting",
 		fmt.Sprintf("%s is set, so %s must be set too. Set %s, or remove %s.", set, orList(v.wanted()), orList(v.wanted()), set))
 }
 
@@ -387,11 +449,11 @@ func (v alsoRequiresRule) check(c configValues, diags *diag.Diagnostics) {
 type identityTokenRule struct{}
 
 func (v identityTokenRule) Description(context.Context) string {
-	return "the identity_token_* settings fit identity_token_source"
+	return "the identity_token settings fit its source"
 }
 
 func (v identityTokenRule) check(c configValues, diags *diag.Diagnostics) {
-	names := []string{"identity_token_source", "identity_token_audience", "identity_token_name", "identity_token_file"}
+	names := []string{"identity_token.source", "identity_token.audience", "identity_token.name", "identity_token.file"}
 	values := make([]types.String, len(names))
 	for i, name := range names {
 		s, ok := c.str(name, diags)
@@ -401,12 +463,6 @@ func (v identityTokenRule) check(c configValues, diags *diag.Diagnostics) {
 		values[i] = s
 	}
 	if values[0].IsNull() {
-		for i, s := range values[1:] {
-			if !s.IsNull() {
-				diags.AddAttributeError(path.Root(names[i+1]), "Missing Required Setting",
-					fmt.Sprintf("%s is set without identity_token_source. Set identity_token_source, or remove %s.", names[i+1], names[i+1]))
-			}
-		}
 		return
 	}
 	src := idtoken.Source{Kind: idtoken.Kind(values[0].ValueString()), Audience: values[1].ValueString(), Name: values[2].ValueString(), File: values[3].ValueString()}
@@ -421,16 +477,16 @@ func (v identityTokenRule) check(c configValues, diags *diag.Diagnostics) {
 		fields = []error{err}
 	}
 	for _, e := range fields {
-		attr, detail := "identity_token_source", e.Error()
+		attr, detail := "identity_token.source", e.Error()
 		var fe *idtoken.FieldError
 		if errors.As(e, &fe) {
 			if fe.Field != "kind" {
-				attr = "identity_token_" + fe.Field
+				attr = "identity_token." + fe.Field
 			}
 			detail = attr + " " + fe.Msg + "."
 		}
-		diags.AddAttributeError(path.Root(attr), "Invalid Identity Token Setting",
-			fmt.Sprintf("The identity token settings do not fit identity_token_source = %q: %s", values[0].ValueString(), detail))
+		diags.AddAttributeError(attrPath(attr), "Invalid Identity Token Setting",
+			fmt.Sprintf("The identity token settings do not fit source = %q: %s", values[0].ValueString(), detail))
 	}
 }
 
@@ -503,7 +559,7 @@ func (v conflictingRule) check(c configValues, diags *diag.Diagnostics) {
 		}
 	}
 	if len(configured) > 1 {
-		diags.AddAttributeError(path.Root(configured[0]), "Invalid Attribute Combination", v.Description(context.Background()))
+		diags.AddAttributeError(attrPath(configured[0]), "Invalid Attribute Combination", v.Description(context.Background()))
 	}
 }
 
