@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
@@ -114,7 +115,7 @@ func TestFunctionDefinitions(t *testing.T) {
 	for _, d := range resp.Diagnostics {
 		t.Errorf("diagnostic: %s: %s", d.Summary, d.Detail)
 	}
-	want := []string{"pkce_challenge"}
+	want := []string{"basic_auth", "pkce_challenge"}
 	if len(resp.Functions) != len(want) {
 		t.Errorf("got %d functions, want %v", len(resp.Functions), want)
 	}
@@ -139,4 +140,47 @@ func TestFunctionDefinitions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAccFunction_sensitiveArgument shows that Terraform carries an
+// argument's sensitivity over to a function's result, as the descriptions
+// of basic_auth and jwt_claims say: an output of it must be sensitive.
+func TestAccFunction_sensitiveArgument(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		TerraformVersionChecks:   functionVersions,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: functionConfig(`
+variable "secret" {
+  type      = string
+  default   = "s3cret"
+  sensitive = true
+}
+
+output "header" {
+  value = provider::oauth2::basic_auth("client", var.secret)
+}
+`),
+				ExpectError: regexp.MustCompile(`(?i)output refers to sensitive values`),
+			},
+			{
+				Config: functionConfig(`
+variable "secret" {
+  type      = string
+  default   = "s3cret"
+  sensitive = true
+}
+
+output "header" {
+  value     = provider::oauth2::basic_auth("client", var.secret)
+  sensitive = true
+}
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("header", knownvalue.StringExact("Basic Y2xpZW50OnMzY3JldA==")),
+				},
+			},
+		},
+	})
 }

@@ -419,5 +419,6 @@ func (p *oauth2Provider) DataSources(context.Context) []func() datasource.DataSo
 func (p *oauth2Provider) Functions(context.Context) []func() function.Function {
 	return []func() function.Function{
 		NewPKCEChallengeFunction,
+		NewBasicAuthFunction,
 	}
 }
