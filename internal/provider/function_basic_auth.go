@@ -57,12 +57,12 @@ func (basicAuthFunction) Run(ctx context.Context, req function.RunRequest, resp 
 		return
 	}
 	if id == "" {
-		resp.Error = function.NewArgumentFuncError(0, "The client_id is empty. Pass the client identifier the "+
+		resp.Error = argumentError(0, "The client_id is empty. Pass the client identifier the "+
 			"authorization server issued (RFC 6749 §2.2).")
 		return
 	}
 	if secret == "" {
-		resp.Error = function.NewArgumentFuncError(1, "The client_secret is empty. Pass the client's secret; a public "+
+		resp.Error = argumentError(1, "The client_secret is empty. Pass the client's secret; a public "+
 			"client, which has none, sends no Authorization header and puts only client_id in the request body "+
 			"(RFC 6749 §2.3.1, §3.2.1).")
 		return

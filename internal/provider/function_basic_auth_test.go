@@ -3,7 +3,6 @@ package provider
 import (
 	"encoding/base64"
 	"net/url"
-	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -76,7 +75,7 @@ output "header" {
   value = provider::oauth2::basic_auth("client", "")
 }
 `),
-				ExpectError: regexp.MustCompile(`(?s)client_secret is empty`),
+				ExpectError: cliError(`Invalid value for "client_secret" parameter: The client_secret is empty.`),
 			},
 		},
 	})

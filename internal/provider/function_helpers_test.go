@@ -64,6 +64,11 @@ func testAccFunctionExample(t *testing.T, name string, vars config.Variables, ch
 	})
 }
 
+// cliError matches a message as the CLI prints it, wrapped at any space.
+func cliError(message string) *regexp.Regexp {
+	return regexp.MustCompile(strings.Join(strings.Fields(regexp.QuoteMeta(message)), `\s+`))
+}
+
 // runFunction calls f's Run as Terraform would, with args as the
 // arguments, and returns the result value and the function error.
 func runFunction(t *testing.T, f function.Function, args ...attr.Value) (attr.Value, *function.FuncError) {

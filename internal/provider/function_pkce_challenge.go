@@ -51,7 +51,7 @@ func (pkceChallengeFunction) Run(ctx context.Context, req function.RunRequest, r
 		return
 	}
 	if err := checkCodeVerifier(verifier); err != "" {
-		resp.Error = function.NewArgumentFuncError(0, "The verifier "+err)
+		resp.Error = argumentError(0, "The verifier "+err)
 		return
 	}
 	resp.Error = resp.Result.Set(ctx, oauthclient.CodeChallengeS256(verifier))

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -80,7 +79,7 @@ output "challenge" {
   value = provider::oauth2::pkce_challenge("too-short")
 }
 `),
-				ExpectError: regexp.MustCompile(`(?s)verifier.*must be 43 to 128.*characters long`),
+				ExpectError: cliError(`Invalid value for "verifier" parameter: The verifier must be 43 to 128 characters long`),
 			},
 		},
 	})
