@@ -419,6 +419,7 @@ func (p *oauth2Provider) DataSources(context.Context) []func() datasource.DataSo
 func (p *oauth2Provider) Functions(context.Context) []func() function.Function {
 	return []func() function.Function{
 		NewPKCEChallengeFunction,
+		NewJWTClaimsFunction,
 		NewBasicAuthFunction,
 	}
 }
