@@ -102,7 +102,7 @@ func TestFunctionJWTClaims_errors(t *testing.T) {
 	}{
 		"empty":              {"", `is empty`},
 		"blank":              {" \n", `is empty`},
-		"bearer":             {"Bearer " + testJWT(testJWTHeader, `{}`), `starts with "Bearer "`},
+		"bearer":             {"Bearer " + testJWT(`{"alg":"ES256"}`, `{}`), `starts with "Bearer "`},
 		"space":              {"abc def.ghi.jkl", `contains a space`},
 		"opaque":             {"2YotnFZFEjr1zCsicMWpAA", `has no dots.*opaque access token`},
 		"two parts":          {header + "." + payload, `has 2 dot-separated parts`},
