@@ -120,7 +120,7 @@ func TestFunctionDefinitions(t *testing.T) {
 	for _, d := range resp.Diagnostics {
 		t.Errorf("diagnostic: %s: %s", d.Summary, d.Detail)
 	}
-	want := []string{"basic_auth", "jwt_claims", "pkce_challenge"}
+	want := []string{"authorization_url", "basic_auth", "jwt_claims", "pkce_challenge"}
 	if len(resp.Functions) != len(want) {
 		t.Errorf("got %d functions, want %v", len(resp.Functions), want)
 	}

@@ -418,6 +418,7 @@ func (p *oauth2Provider) DataSources(context.Context) []func() datasource.DataSo
 // 1.7 and later). They read no provider configuration and make no requests.
 func (p *oauth2Provider) Functions(context.Context) []func() function.Function {
 	return []func() function.Function{
+		NewAuthorizationURLFunction,
 		NewPKCEChallengeFunction,
 		NewJWTClaimsFunction,
 		NewBasicAuthFunction,
