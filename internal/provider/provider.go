@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -53,6 +54,7 @@ const (
 var (
 	_ provider.Provider                       = (*oauth2Provider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*oauth2Provider)(nil)
+	_ provider.ProviderWithFunctions          = (*oauth2Provider)(nil)
 )
 
 // New returns a constructor for the provider at the given version, as
@@ -418,4 +420,15 @@ func (p *oauth2Provider) EphemeralResources(context.Context) []func() ephemeral.
 
 func (p *oauth2Provider) DataSources(context.Context) []func() datasource.DataSource {
 	return nil
+}
+
+// Functions are the provider functions (Terraform 1.8 and later, OpenTofu
+// 1.7 and later). They read no provider configuration and make no requests.
+func (p *oauth2Provider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{
+		NewAuthorizationURLFunction,
+		NewPKCEChallengeFunction,
+		NewJWTClaimsFunction,
+		NewBasicAuthFunction,
+	}
 }
