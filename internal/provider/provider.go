@@ -112,9 +112,9 @@ type providerModel struct {
 	CACertPEM         types.String `tfsdk:"ca_cert_pem"`
 	AllowInsecureHTTP types.Bool   `tfsdk:"allow_insecure_http"`
 
-	TLSClient types.Object `tfsdk:"tls_client"`
-	AssumedLifetime          types.String `tfsdk:"assumed_token_lifetime"`
-	TokenStore               types.Object `tfsdk:"token_store"`
+	TLSClient       types.Object `tfsdk:"tls_client"`
+	AssumedLifetime types.String `tfsdk:"assumed_token_lifetime"`
+	TokenStore      types.Object `tfsdk:"token_store"`
 }
 
 func (p *oauth2Provider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
