@@ -214,11 +214,17 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		return
 	}
 
+	settings, eps, diags := e.data.resolveSettings(ctx, settings, model.connectionSettingsModel)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	tokenReq, diags := settings.tokenRequest(ctx, connectionWriteOnlyModel{}, creds)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	eps.applyAuthMethods(&tokenReq, e.data.clientCertificates)
 	ctx = tflog.SetField(ctx, "token_url", oauthclient.RedactURL(tokenReq.TokenURL))
 	ctx = tflog.SetField(ctx, "grant_type", string(tokenReq.GrantType))
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)

@@ -351,7 +351,7 @@ func (r *connectionResource) revalidate(ctx context.Context, state, plan, config
 			return false, diags
 		}
 	}
-	tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel, config.credentials())
+	tokenReq, _, d := r.data.connectionRequest(ctx, plan, config)
 	diags.Append(d...)
 	if diags.HasError() {
 		return false, diags

@@ -87,6 +87,9 @@ type providerData struct {
 	// allowInsecureHTTP is the resolved allow_insecure_http, for the
 	// checks made before any request (endpointDiagnostics).
 	allowInsecureHTTP bool
+	// clientCertificates says the provider presents a TLS client
+	// certificate of its own (tls_client).
+	clientCertificates bool
 }
 
 // providerDataFrom returns what the provider's Configure handed to a resource
@@ -263,7 +266,7 @@ func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRe
 		UnknownLifetime: lifetime,
 		Logger:          tflogLogger,
 	})
-	data := &providerData{client: client, tokens: engine, backend: backend, now: now, allowInsecureHTTP: opts.AllowInsecureHTTP}
+	data := &providerData{client: client, tokens: engine, backend: backend, now: now, allowInsecureHTTP: opts.AllowInsecureHTTP, clientCertificates: len(opts.ClientCertificates) > 0}
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
 }

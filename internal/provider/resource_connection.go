@@ -77,6 +77,7 @@ type connectionResourceModel struct {
 	ValidatedAt             types.String `tfsdk:"validated_at"`
 	TokenType               types.String `tfsdk:"token_type"`
 	IssuedTokenType         types.String `tfsdk:"issued_token_type"`
+	RevocationEndpoint      types.String `tfsdk:"revocation_endpoint"`
 	GrantedScopes           types.List   `tfsdk:"granted_scopes"`
 	ExpiresIn               types.Int64  `tfsdk:"expires_in"`
 	AuthorizationRequestURL types.String `tfsdk:"authorization_request_url"`
@@ -190,6 +191,12 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "The `token_type` the server answered with (RFC 6749 §7.1).",
 		Computed:            true,
 		PlanModifiers:       validationOutput,
+	}
+	attrs["revocation_endpoint"] = schema.StringAttribute{
+		MarkdownDescription: "The revocation endpoint (RFC 7009) in use: `revocation_url`, or the one `preset` or the " +
+			"issuer's metadata names. Destroying the connection revokes the refresh token it holds there.",
+		Computed:      true,
+		PlanModifiers: validationOutput,
 	}
 	attrs["issued_token_type"] = schema.StringAttribute{
 		MarkdownDescription: "The type of the token a token exchange issued at validation (RFC 8693 §2.2.1); null for other grants.",
@@ -355,6 +362,7 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 		"validated_at":              plan.ValidatedAt,
 		"token_type":                plan.TokenType,
 		"issued_token_type":         plan.IssuedTokenType,
+		"revocation_endpoint":       plan.RevocationEndpoint,
 		"granted_scopes":            plan.GrantedScopes,
 		"expires_in":                plan.ExpiresIn,
 		"authorization_request_url": plan.AuthorizationRequestURL,
@@ -377,6 +385,7 @@ func (m *connectionResourceModel) markValidationUnknown() {
 	m.ValidatedAt = types.StringUnknown()
 	m.TokenType = types.StringUnknown()
 	m.IssuedTokenType = types.StringUnknown()
+	m.RevocationEndpoint = types.StringUnknown()
 	m.AuthorizationRequestURL = types.StringUnknown()
 	m.ObtainedRefreshToken = types.StringUnknown()
 	m.GrantedScopes = types.ListUnknown(types.StringType)
@@ -559,6 +568,7 @@ func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 			return
 		}
 		if keepsRefreshToken(oauthclient.GrantType(state.GrantType.ValueString())) && !state.ID.IsNull() {
+			resp.Diagnostics.Append(r.revokeOwnRefreshToken(ctx, &state)...)
 			if err := r.data.tokens.Forget(ctx, state.ID.ValueString()); err != nil {
 				// The connection is gone either way; an entry left behind
 				// is encrypted and named by a random id.
@@ -596,6 +606,13 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 	}
 	plan.connectionWriteOnlyModel.nullValues()
 	plan.AuthorizationCodeWO = types.StringNull()
+	if plan.RevocationEndpoint.IsUnknown() {
+		// What the configuration and the preset name, without a request;
+		// the paths below that fetch the issuer's metadata refine it.
+		var offline *providerData
+		_, eps, _ := offline.resolveSettings(ctx, plan.connectionSettingsModel, config.connectionSettingsModel)
+		plan.RevocationEndpoint = stringOrNull(eps.revocation)
+	}
 
 	ctx = tflog.SetField(ctx, "connection_id", plan.ID.ValueString())
 	ctx = tflog.SetField(ctx, "token_url", oauthclient.RedactURL(plan.TokenURL.ValueString()))
@@ -623,11 +640,12 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 		return diags
 	}
 
-	tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel, config.credentials())
+	tokenReq, eps, d := r.data.connectionRequest(ctx, plan, config)
 	diags.Append(d...)
 	if diags.HasError() {
 		return diags
 	}
+	plan.RevocationEndpoint = stringOrNull(eps.revocation)
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
 	tflog.Debug(ctx, "validating oauth2 connection")
 
@@ -718,6 +736,7 @@ func (m *connectionResourceModel) copyOutputs(prior *connectionResourceModel) {
 	m.ValidatedAt = prior.ValidatedAt
 	m.TokenType = prior.TokenType
 	m.IssuedTokenType = prior.IssuedTokenType
+	m.RevocationEndpoint = prior.RevocationEndpoint
 	m.GrantedScopes = prior.GrantedScopes
 	m.ExpiresIn = prior.ExpiresIn
 	if m.GrantedScopes.IsNull() || m.GrantedScopes.IsUnknown() {

@@ -101,11 +101,12 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 					"and bump authorization_code_wo_version.", plan.Label.ValueString()))
 			return diags
 		}
-		tokenReq, d := plan.connectionSettingsModel.tokenRequest(ctx, config.connectionWriteOnlyModel, config.credentials())
+		tokenReq, eps, d := r.data.connectionRequest(ctx, plan, config)
 		diags.Append(d...)
 		if diags.HasError() {
 			return diags
 		}
+		plan.RevocationEndpoint = stringOrNull(eps.revocation)
 		tokenReq.Code = config.AuthorizationCodeWO.ValueString()
 		// The scope was granted in the authorization request; the access
 		// token request carries none (RFC 6749 §4.1.3).
@@ -216,7 +217,13 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 					"to start a new authorization request.", plan.Label.ValueString(), verifierSourceName(pending.VerifierSource)))
 			return diags
 		}
-		authReq, d := plan.connectionSettingsModel.authCodeRequest(ctx, pending.State, verifier)
+		settings, eps, d := r.data.resolveSettings(ctx, plan.connectionSettingsModel, config.connectionSettingsModel)
+		diags.Append(d...)
+		if diags.HasError() {
+			return diags
+		}
+		plan.RevocationEndpoint = stringOrNull(eps.revocation)
+		authReq, d := settings.authCodeRequest(ctx, pending.State, verifier)
 		diags.Append(d...)
 		if diags.HasError() {
 			return diags

@@ -82,7 +82,12 @@ func (r *webhookSecretResource) Metadata(_ context.Context, req resource.Metadat
 func (r *webhookSecretResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	attrs := map[string]schema.Attribute{}
 	// The shared settings, rendered from the same specs as oauth2_connection.
-	for _, name := range []string{"token_url", "username", "password", "client_id", "client_secret"} {
+	tokenURL := settingByName("token_url")
+	// A webhook sender has no preset or issuer to take its endpoint from.
+	tokenURL.required = true
+	tokenURL.description = "The token endpoint (RFC 6749 §3.2)."
+	tokenURL.resourceAttributes(attrs)
+	for _, name := range []string{"username", "password", "client_id", "client_secret"} {
 		settingByName(name).resourceAttributes(attrs)
 	}
 	// Webhook senders post JSON, so the encoding default differs.

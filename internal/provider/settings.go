@@ -19,6 +19,7 @@ import (
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/idtoken"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/presets"
 )
 
 // The connection settings are defined once, in connectionSettings, and
@@ -106,10 +107,36 @@ var connectionSettings = []settingSpec{
 		defaultValue: string(oauthclient.GrantClientCredentials),
 	},
 	{
-		name:        "token_url",
-		description: "The token endpoint (RFC 6749 §3.2). A `{tenant_id}` placeholder is replaced with `tenant_id`.",
-		required:    true,
-		validators:  []validator.String{tokenURLValidator{}},
+		name: "token_url",
+		description: "The token endpoint (RFC 6749 §3.2). A `{tenant_id}` placeholder is replaced with `tenant_id`. " +
+			"Required unless `preset` or `issuer` supplies it.",
+		validators: []validator.String{tokenURLValidator{}},
+	},
+	{
+		name: "preset",
+		description: "A platform whose endpoints and conventions the provider knows (see the presets guide): it fills " +
+			"`token_url`, `authorization_url`, `revocation_url`, `client_auth`, `scope_delimiter` and `request_encoding` " +
+			"wherever the configuration leaves them unset. Explicit settings win.",
+		allowed: presets.Names(),
+	},
+	{
+		name:        "preset_params",
+		kind:        settingStringMap,
+		description: "The parameters of `preset`, such as `tenant_id` or `domain`; the presets guide lists each preset's.",
+	},
+	{
+		name: "issuer",
+		description: "The authorization server's issuer identifier. Its metadata (RFC 8414, or OpenID Connect Discovery) " +
+			"is fetched once per run and fills `token_url`, `authorization_url` and `revocation_url` wherever the " +
+			"configuration and `preset` leave them unset, and picks the client authentication from the methods it lists " +
+			"when `client_auth` is unset. The document's issuer must match exactly.",
+		validators: []validator.String{issuerValidator{}},
+	},
+	{
+		name: "revocation_url",
+		description: "The revocation endpoint (RFC 7009). Destroying a connection revokes the refresh token it holds " +
+			"there, and `revoke_on_close` on an access token revokes that token. Supplied by `preset` or `issuer` when unset.",
+		validators: []validator.String{tokenURLValidator{}},
 	},
 	{
 		name:        "client_id",
@@ -571,6 +598,10 @@ type connectionSettingsModel struct {
 	RefreshToken     types.String `tfsdk:"refresh_token"`
 	AuthorizationURL types.String `tfsdk:"authorization_url"`
 	RedirectURI      types.String `tfsdk:"redirect_uri"`
+	Preset           types.String `tfsdk:"preset"`
+	PresetParams     types.Map    `tfsdk:"preset_params"`
+	Issuer           types.String `tfsdk:"issuer"`
+	RevocationURL    types.String `tfsdk:"revocation_url"`
 
 	SigningKey    types.Object `tfsdk:"signing_key"`
 	IdentityToken types.Object `tfsdk:"identity_token"`
@@ -629,6 +660,12 @@ func (m *connectionSettingsModel) stringField(name string) *types.String {
 		return &m.AuthorizationURL
 	case "redirect_uri":
 		return &m.RedirectURI
+	case "preset":
+		return &m.Preset
+	case "issuer":
+		return &m.Issuer
+	case "revocation_url":
+		return &m.RevocationURL
 	}
 	return nil
 }
@@ -651,7 +688,7 @@ func (m connectionSettingsModel) values() []attr.Value {
 	return []attr.Value{
 		m.GrantType, m.TokenURL, m.ClientID, m.ClientSecret, m.ClientAuth, m.Scopes, m.ScopeDelimiter,
 		m.RequestEncoding, m.ExtraParams, m.TenantID, m.Username, m.Password, m.RefreshToken,
-		m.AuthorizationURL, m.RedirectURI,
+		m.AuthorizationURL, m.RedirectURI, m.Preset, m.PresetParams, m.Issuer, m.RevocationURL,
 		m.SigningKey, m.IdentityToken, m.TokenExchange, m.JWTBearer, m.TLSClient,
 	}
 }

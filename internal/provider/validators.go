@@ -80,6 +80,37 @@ func (v tokenURLValidator) ValidateString(_ context.Context, req validator.Strin
 	}
 }
 
+var _ validator.String = issuerValidator{}
+
+// issuerValidator checks the form of an issuer identifier at plan time
+// (RFC 8414 §2): an absolute http or https URL with no query or fragment.
+// Whether plain http is allowed waits for the provider's settings, as for
+// token_url.
+type issuerValidator struct{}
+
+func (v issuerValidator) Description(context.Context) string {
+	return "value must be an absolute https URL without a query or fragment"
+}
+
+func (v issuerValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v issuerValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	raw := req.ConfigValue.ValueString()
+	err := oauthclient.ValidateTokenURL(raw, true)
+	if err == nil && strings.ContainsAny(raw, "?") {
+		err = errors.New("an issuer identifier has no query component (RFC 8414 §2)")
+	}
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Issuer",
+			fmt.Sprintf("The %s is not a usable issuer identifier. Give the authorization server's issuer exactly as its "+
+				"metadata states it, such as \"https://login.example.com\" or \"https://login.example.com/tenant\".\n\n%s",
+				req.Path, errorCause(err)))
+	}
+}
+
 // settingsRule is a configuration check over several attributes. Each rule
 // says what it checks and checks it on the configuration's values; a
 // settingsValidator runs all the rules of an entity.
@@ -354,7 +385,7 @@ func connectionRules(withWriteOnly bool) []settingsRule {
 		grant("password", secret("password")...),
 		grant("refresh_token", secret("refresh_token")...),
 		grant("authorization_code", "client_id"),
-		grant("authorization_code", "authorization_url"),
+		grant("authorization_code", "authorization_url", "preset", "issuer"),
 		grant("authorization_code", "redirect_uri"),
 		grant(grantTokenExchange, join(secret("token_exchange.subject_token"), []string{"identity_token"})...),
 		grant(grantJWTBearer, join(secret("jwt_bearer.assertion"), []string{"signing_key", "identity_token"})...),
@@ -379,7 +410,81 @@ func connectionRules(withWriteOnly bool) []settingsRule {
 		conflictingRule{names: join(secret("client_assertion"), []string{"identity_token"})},
 		conflictingRule{names: join(secret("client_assertion"), []string{"signing_key"})},
 		identityTokenRule{},
+		endpointSourceRule{},
+		presetRule{},
 		tenantPlaceholderValidator{},
+	}
+}
+
+var (
+	_ settingsRule = endpointSourceRule{}
+	_ settingsRule = presetRule{}
+)
+
+// endpointSourceRule requires somewhere to take the token endpoint from.
+type endpointSourceRule struct{}
+
+func (v endpointSourceRule) Description(context.Context) string {
+	return "one of token_url, preset or issuer must be set"
+}
+
+func (v endpointSourceRule) check(c configValues, diags *diag.Diagnostics) {
+	for _, name := range []string{"token_url", "preset", "issuer"} {
+		set, ok := c.set(name, diags)
+		if !ok || set {
+			return
+		}
+	}
+	diags.AddAttributeError(path.Root("token_url"), "Missing Token Endpoint",
+		"Set token_url to the token endpoint, preset to a platform the provider knows, or issuer to let the "+
+			"authorization server's metadata name it.")
+}
+
+// presetRule resolves the preset with its parameters at plan time, so that a
+// missing or malformed parameter fails before any request. No request is
+// made: a preset is data.
+type presetRule struct{}
+
+func (v presetRule) Description(context.Context) string {
+	return "preset_params must fit preset"
+}
+
+func (v presetRule) check(c configValues, diags *diag.Diagnostics) {
+	name, ok := c.str("preset", diags)
+	if !ok || name.IsUnknown() {
+		return
+	}
+	raw, ok := c.value("preset_params", diags)
+	if !ok || !raw.IsFullyKnown() {
+		return
+	}
+	if name.IsNull() {
+		if !raw.IsNull() {
+			diags.AddAttributeError(path.Root("preset_params"), "Invalid Attribute Combination",
+				"preset_params is set without preset. Set preset, or remove preset_params.")
+		}
+		return
+	}
+	p, found := presetLookup(name.ValueString())
+	if !found {
+		return // the preset's OneOf validator names the choices
+	}
+	params := map[string]string{}
+	if !raw.IsNull() {
+		var values map[string]tftypes.Value
+		if err := raw.As(&values); err != nil {
+			return
+		}
+		for k, val := range values {
+			var s string
+			if val.As(&s) == nil {
+				params[k] = s
+			}
+		}
+	}
+	if _, err := p.Resolve(params); err != nil {
+		diags.AddAttributeError(path.Root("preset_params"), "Invalid Preset Parameters",
+			fmt.Sprintf("The parameters do not fit preset %q.\n\n%s", name.ValueString(), errorCause(err)))
 	}
 }
 

@@ -448,6 +448,22 @@ func (e *Engine) link(ctx context.Context, connection string, to tokenstore.Key)
 	return err
 }
 
+// OwnRefreshToken returns the newest refresh token of the chain a
+// connection started itself (its authorization code or password grant), ""
+// when it holds none. A connection whose entry links to the chain of a
+// configured refresh token does not own that chain: other blocks configured
+// with the same token share it.
+func (e *Engine) OwnRefreshToken(ctx context.Context, connection string) (string, error) {
+	cur, err := e.store.Get(ctx, ConnectionKey(connection))
+	if err != nil {
+		return "", &StoreError{Err: err}
+	}
+	if cur == nil || cur.Chain != "" {
+		return "", nil
+	}
+	return cur.RefreshToken, nil
+}
+
 // Forget removes a connection's entry and the chain it links to.
 func (e *Engine) Forget(ctx context.Context, connection string) error {
 	key := ConnectionKey(connection)
