@@ -28,29 +28,33 @@ locals {
 # No secret: at every token request the provider asks GitHub for the job's
 # OpenID Connect token and presents it as the client assertion.
 resource "oauth2_connection" "graph" {
-  label                   = "Microsoft Graph (GitHub Actions)"
-  grant_type              = "client_credentials"
-  token_url               = local.entra_token_url
-  tenant_id               = var.tenant_id
-  client_id               = var.client_id
-  client_auth             = "private_key_jwt"
-  identity_token_source   = "github_actions"
-  identity_token_audience = local.github_audience
-  scopes                  = local.graph_scopes
-  api_base_url            = "https://graph.microsoft.com/v1.0"
+  label        = "Microsoft Graph (GitHub Actions)"
+  grant_type   = "client_credentials"
+  token_url    = local.entra_token_url
+  tenant_id    = var.tenant_id
+  client_id    = var.client_id
+  client_auth  = "private_key_jwt"
+  scopes       = local.graph_scopes
+  api_base_url = "https://graph.microsoft.com/v1.0"
+  identity_token = {
+    source   = "github_actions"
+    audience = local.github_audience
+  }
 }
 
 # The same variables and locals as the connection, not its attributes: see
 # the passing-tokens guide.
 ephemeral "oauth2_access_token" "graph" {
-  grant_type              = "client_credentials"
-  token_url               = local.entra_token_url
-  tenant_id               = var.tenant_id
-  client_id               = var.client_id
-  client_auth             = "private_key_jwt"
-  identity_token_source   = "github_actions"
-  identity_token_audience = local.github_audience
-  scopes                  = local.graph_scopes
+  grant_type  = "client_credentials"
+  token_url   = local.entra_token_url
+  tenant_id   = var.tenant_id
+  client_id   = var.client_id
+  client_auth = "private_key_jwt"
+  scopes      = local.graph_scopes
+  identity_token = {
+    source   = "github_actions"
+    audience = local.github_audience
+  }
 }
 
 # Calls Microsoft Graph with the token: a failing call fails the apply.

@@ -25,28 +25,36 @@ locals {
 # No secret: the job's GitLab ID token is the subject token, read from the
 # environment at every token request.
 resource "oauth2_connection" "api" {
-  label                 = "Example API (GitLab CI token exchange)"
-  grant_type            = "token_exchange"
-  token_url             = var.sts_token_url
-  identity_token_source = "gitlab_ci"
-  identity_token_name   = local.gitlab_id_token
-  audiences             = local.api_audiences
-  resources             = local.api_resources
-  scopes                = local.api_scopes
-  requested_token_type  = local.requested_token_type
+  label      = "Example API (GitLab CI token exchange)"
+  grant_type = "token_exchange"
+  token_url  = var.sts_token_url
+  scopes     = local.api_scopes
+  identity_token = {
+    source = "gitlab_ci"
+    name   = local.gitlab_id_token
+  }
+  token_exchange = {
+    audiences            = local.api_audiences
+    resources            = local.api_resources
+    requested_token_type = local.requested_token_type
+  }
 }
 
 # The same variables and locals as the connection, not its attributes: see
 # the passing-tokens guide.
 ephemeral "oauth2_access_token" "api" {
-  grant_type            = "token_exchange"
-  token_url             = var.sts_token_url
-  identity_token_source = "gitlab_ci"
-  identity_token_name   = local.gitlab_id_token
-  audiences             = local.api_audiences
-  resources             = local.api_resources
-  scopes                = local.api_scopes
-  requested_token_type  = local.requested_token_type
+  grant_type = "token_exchange"
+  token_url  = var.sts_token_url
+  scopes     = local.api_scopes
+  identity_token = {
+    source = "gitlab_ci"
+    name   = local.gitlab_id_token
+  }
+  token_exchange = {
+    audiences            = local.api_audiences
+    resources            = local.api_resources
+    requested_token_type = local.requested_token_type
+  }
 }
 
 # Calls the API with the exchanged token: a failing call fails the apply.

@@ -44,26 +44,34 @@ locals {
 # The key is read from the file at every token request and never becomes a
 # Terraform value; the provider signs a new assertion each time.
 resource "oauth2_connection" "google" {
-  label             = "Google Cloud (service account)"
-  grant_type        = "jwt_bearer"
-  token_url         = local.google_token_url
-  private_key_file  = var.google_private_key_file
-  key_id            = var.google_private_key_id
-  assertion_issuer  = var.google_client_email
-  assertion_subject = var.google_subject
-  assertion_claims  = local.google_claims
+  label      = "Google Cloud (service account)"
+  grant_type = "jwt_bearer"
+  token_url  = local.google_token_url
+  signing_key = {
+    private_key_file = var.google_private_key_file
+    key_id           = var.google_private_key_id
+  }
+  jwt_bearer = {
+    issuer  = var.google_client_email
+    subject = var.google_subject
+    claims  = local.google_claims
+  }
 }
 
 # The same variables and locals as the connection, not its attributes: see
 # the passing-tokens guide.
 ephemeral "oauth2_access_token" "google" {
-  grant_type        = "jwt_bearer"
-  token_url         = local.google_token_url
-  private_key_file  = var.google_private_key_file
-  key_id            = var.google_private_key_id
-  assertion_issuer  = var.google_client_email
-  assertion_subject = var.google_subject
-  assertion_claims  = local.google_claims
+  grant_type = "jwt_bearer"
+  token_url  = local.google_token_url
+  signing_key = {
+    private_key_file = var.google_private_key_file
+    key_id           = var.google_private_key_id
+  }
+  jwt_bearer = {
+    issuer  = var.google_client_email
+    subject = var.google_subject
+    claims  = local.google_claims
+  }
 }
 
 # Calls the Resource Manager API with the token: a failing call fails the

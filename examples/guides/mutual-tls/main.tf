@@ -31,27 +31,31 @@ locals {
 # The certificate in the TLS handshake is the client's credential: no secret
 # in the request, and the key is read from its file at every token request.
 resource "oauth2_connection" "inventory" {
-  label                       = "Inventory API (mutual TLS)"
-  grant_type                  = "client_credentials"
-  token_url                   = local.inventory_token_url
-  client_id                   = var.client_id
-  client_auth                 = "tls_client_auth"
-  tls_client_certificate_file = var.tls_certificate_file
-  tls_client_key_file         = var.tls_key_file
-  scopes                      = local.inventory_scopes
-  api_base_url                = "https://inventory.example.com/v1"
+  label        = "Inventory API (mutual TLS)"
+  grant_type   = "client_credentials"
+  token_url    = local.inventory_token_url
+  client_id    = var.client_id
+  client_auth  = "tls_client_auth"
+  scopes       = local.inventory_scopes
+  api_base_url = "https://inventory.example.com/v1"
+  tls_client = {
+    certificate_file = var.tls_certificate_file
+    key_file         = var.tls_key_file
+  }
 }
 
 # The same variables and locals as the connection, not its attributes: see
 # the passing-tokens guide.
 ephemeral "oauth2_access_token" "inventory" {
-  grant_type                  = "client_credentials"
-  token_url                   = local.inventory_token_url
-  client_id                   = var.client_id
-  client_auth                 = "tls_client_auth"
-  tls_client_certificate_file = var.tls_certificate_file
-  tls_client_key_file         = var.tls_key_file
-  scopes                      = local.inventory_scopes
+  grant_type  = "client_credentials"
+  token_url   = local.inventory_token_url
+  client_id   = var.client_id
+  client_auth = "tls_client_auth"
+  scopes      = local.inventory_scopes
+  tls_client = {
+    certificate_file = var.tls_certificate_file
+    key_file         = var.tls_key_file
+  }
 }
 
 # A certificate-bound token works only for a client that presents the same

@@ -42,26 +42,34 @@ locals {
 # The provider signs a new assertion (iss, sub, aud, exp) with the key for
 # every token request; the key itself is never sent, nor stored.
 resource "oauth2_connection" "salesforce" {
-  label                  = "Salesforce (JWT bearer)"
-  grant_type             = "jwt_bearer"
-  token_url              = local.salesforce_token_url
-  private_key_wo         = var.salesforce_private_key
-  private_key_wo_version = 1
-  assertion_issuer       = var.salesforce_client_id
-  assertion_subject      = var.salesforce_username
-  assertion_audience     = var.salesforce_audience
-  api_base_url           = local.salesforce_api_url
+  label        = "Salesforce (JWT bearer)"
+  grant_type   = "jwt_bearer"
+  token_url    = local.salesforce_token_url
+  api_base_url = local.salesforce_api_url
+  signing_key = {
+    private_key_wo         = var.salesforce_private_key
+    private_key_wo_version = 1
+  }
+  jwt_bearer = {
+    issuer   = var.salesforce_client_id
+    subject  = var.salesforce_username
+    audience = var.salesforce_audience
+  }
 }
 
 # The same variables and locals as the connection, not its attributes: see
 # the passing-tokens guide.
 ephemeral "oauth2_access_token" "salesforce" {
-  grant_type         = "jwt_bearer"
-  token_url          = local.salesforce_token_url
-  private_key        = var.salesforce_private_key
-  assertion_issuer   = var.salesforce_client_id
-  assertion_subject  = var.salesforce_username
-  assertion_audience = var.salesforce_audience
+  grant_type = "jwt_bearer"
+  token_url  = local.salesforce_token_url
+  signing_key = {
+    private_key = var.salesforce_private_key
+  }
+  jwt_bearer = {
+    issuer   = var.salesforce_client_id
+    subject  = var.salesforce_username
+    audience = var.salesforce_audience
+  }
 }
 
 # Calls the REST API with the token: a failing call fails the apply.
