@@ -23,6 +23,11 @@ import (
 // privateKeyExpiry holds the opened token's expiry for Renew.
 const privateKeyExpiry = "token_expiry"
 
+// privateKeyRevocation holds what Close needs to revoke the token: Close sees
+// nothing but private data. Ephemeral private data stays in the CLI's memory
+// for the run and is never saved.
+const privateKeyRevocation = "revoke_on_close"
+
 var (
 	_ ephemeral.EphemeralResource                     = (*accessTokenEphemeralResource)(nil)
 	_ ephemeral.EphemeralResourceWithConfigure        = (*accessTokenEphemeralResource)(nil)
@@ -44,9 +49,10 @@ type accessTokenEphemeralModel struct {
 	connectionSettingsModel
 	credentialSecretsModel
 
-	MinValidity  types.String `tfsdk:"min_validity"`
-	MaxAge       types.String `tfsdk:"max_age"`
-	ConnectionID types.String `tfsdk:"connection_id"`
+	MinValidity   types.String `tfsdk:"min_validity"`
+	MaxAge        types.String `tfsdk:"max_age"`
+	ConnectionID  types.String `tfsdk:"connection_id"`
+	RevokeOnClose types.Bool   `tfsdk:"revoke_on_close"`
 
 	AccessToken         types.String `tfsdk:"access_token"`
 	TokenType           types.String `tfsdk:"token_type"`
@@ -102,6 +108,13 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 			"validation finds it. `token_url`, `client_id` and the client secret are still needed to refresh; " +
 			"`grant_type` defaults to `refresh_token` and `refresh_token` is not given. Needs the token store the " +
 			"connection was applied with.",
+		Optional: true,
+	}
+	attrs["revoke_on_close"] = schema.BoolAttribute{
+		MarkdownDescription: "Revoke the access token (RFC 7009) when the CLI closes it, at the end of the plan or " +
+			"apply that opened it, at `revocation_url` or the one `preset` or `issuer` names. Such a token is never " +
+			"shared through the token store, since other runs would be handed a revoked token: every open requests a " +
+			"new one. A failed revocation is a warning. Defaults to `false`.",
 		Optional: true,
 	}
 	// scopes is both what is requested and, after opening, what was granted.
@@ -249,7 +262,13 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 				envTokenStoreDisabled+") to keep rotated refresh tokens.")
 	}
 
-	policy := tokens.Policy{MinValidity: minValidity}
+	revokeOnClose := model.RevokeOnClose.ValueBool()
+	if revokeOnClose && eps.revocation == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("revoke_on_close"), "No Revocation Endpoint",
+			"revoke_on_close is true but no revocation endpoint is known. Set revocation_url, or a preset or issuer that names one.")
+		return
+	}
+	policy := tokens.Policy{MinValidity: minValidity, Unshared: revokeOnClose}
 	if maxAgeSet {
 		// Zero asks for a new token every time.
 		policy.MaxAge = maxAge
@@ -309,6 +328,19 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 			return
 		}
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKeyExpiry, raw)...)
+	}
+	if revokeOnClose {
+		raw, err := json.Marshal(revocationOnClose{
+			Endpoint: eps.revocation, Token: tok.AccessToken, ClientID: tokenReq.ClientID, ClientSecret: tokenReq.ClientSecret,
+			AuthStyle: string(revocationAuthStyle(tokenReq.AuthStyle)), KeyPEM: nestedString(creds.SigningKey, "private_key"), KeyFile: nestedString(creds.SigningKey, "private_key_file"),
+			KeyID: nestedString(creds.SigningKey, "key_id"), Algorithm: nestedString(creds.SigningKey, "algorithm"),
+		})
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to Keep OAuth2 Revocation Details",
+				"The details revoke_on_close needs could not be encoded. This is a bug in the provider; please report it.\n\n"+errorCause(err))
+			return
+		}
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateKeyRevocation, raw)...)
 	}
 	tflog.Debug(ctx, "opened oauth2 access token", map[string]any{
 		"token_type": model.TokenType.ValueString(),

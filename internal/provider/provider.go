@@ -422,7 +422,7 @@ func (p *oauth2Provider) EphemeralResources(context.Context) []func() ephemeral.
 }
 
 func (p *oauth2Provider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{NewServerMetadataDataSource}
 }
 
 // Functions are the provider functions (Terraform 1.8 and later, OpenTofu

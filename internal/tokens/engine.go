@@ -114,6 +114,11 @@ type Policy struct {
 	// Fresh requests a new token even when a stored one would do: a
 	// connection proves its credentials this way.
 	Fresh bool
+	// Unshared obtains an access token that no other caller reuses: it is
+	// neither read from nor saved to the store (a refresh chain is still
+	// saved, or its rotation would be lost). A token that its holder
+	// revokes when done must not be handed to anyone else.
+	Unshared bool
 }
 
 // Result is a token and how it was obtained.
@@ -139,6 +144,9 @@ func (e *Engine) Token(ctx context.Context, r Request, p Policy) (*Result, error
 	}
 	access := AccessKey(r.Token, chain.name(), e.store.NameKey())
 
+	if p.Unshared {
+		p.Fresh = true
+	}
 	if !p.Fresh {
 		cur, err := e.store.Get(ctx, access)
 		if err != nil {
@@ -208,6 +216,13 @@ func (e *Engine) chainOf(ctx context.Context, r Request) (chain, error) {
 // grant runs r's grant under the lock of its access entry, or of the
 // connection's chain when the grant starts one.
 func (e *Engine) grant(ctx context.Context, r Request, p Policy, c chain, access tokenstore.Key) (*Result, error) {
+	if p.Unshared && !c.set {
+		tok, err := e.client.Exchange(ctx, r.Token)
+		if err != nil {
+			return nil, &RequestError{Err: err}
+		}
+		return &Result{Token: withExpiry(tok, e.entryFrom(tok, r.Token).Expiry), Requests: 1}, nil
+	}
 	lock := access
 	if c.set {
 		lock = c.key
@@ -338,8 +353,10 @@ func (e *Engine) refresh(ctx context.Context, r Request, p Policy, c chain, acce
 			e.log(ctx, "could not remove a migrated token store entry", map[string]any{"error": err.Error()})
 		}
 	}
-	if err := e.saveAccess(ctx, access, res.Token, r.Token); err != nil {
-		return nil, &SaveError{Err: err}
+	if !p.Unshared {
+		if err := e.saveAccess(ctx, access, res.Token, r.Token); err != nil {
+			return nil, &SaveError{Err: err}
+		}
 	}
 	if r.Connection != "" && c.configured {
 		if err := e.link(ctx, r.Connection, c.key); err != nil {

@@ -456,3 +456,32 @@ func TestWorkloadAssertionsReuseTheirOwnTokens(t *testing.T) {
 		t.Errorf("another workload got %q after %d requests, want its own token", other.Token.AccessToken, other.Requests)
 	}
 }
+
+// An unshared token is neither taken from the store nor left in it.
+func TestUnsharedTokensAreNotStored(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		requests int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		n := requests
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"at-` + string(rune('0'+n)) + `","token_type":"Bearer","expires_in":3600}`))
+	}))
+	t.Cleanup(srv.Close)
+	path := filepath.Join(t.TempDir(), "tokens")
+	clk := newClock()
+	req := Request{Token: oauthclient.Request{TokenURL: srv.URL, GrantType: oauthclient.GrantClientCredentials, ClientID: "c", ClientSecret: "s"}}
+	shared := mustToken(t, newEngine(t, fileStore(t, path), clk, nil), req, Policy{MinValidity: time.Minute})
+	unshared := mustToken(t, newEngine(t, fileStore(t, path), clk, nil), req, Policy{MinValidity: time.Minute, Unshared: true})
+	if unshared.Requests != 1 || unshared.Token.AccessToken == shared.Token.AccessToken {
+		t.Errorf("the unshared token %q came after %d requests; want a new one, not the stored %q", unshared.Token.AccessToken, unshared.Requests, shared.Token.AccessToken)
+	}
+	again := mustToken(t, newEngine(t, fileStore(t, path), clk, nil), req, Policy{MinValidity: time.Minute})
+	if again.Requests != 0 || again.Token.AccessToken != shared.Token.AccessToken {
+		t.Errorf("a later shared open got %q after %d requests; want the stored %q: the unshared token leaked into the store", again.Token.AccessToken, again.Requests, shared.Token.AccessToken)
+	}
+}
