@@ -69,3 +69,27 @@ resource "oauth2_connection" "reports" {
   scopes              = ["reports:read", "exports:read"]
   scope_delimiter     = ","
 }
+
+# A known platform by name: the preset supplies the token URL, client
+# authentication and body conventions. Destroying the connection revokes the
+# refresh token it obtained at the preset's revocation endpoint.
+resource "oauth2_connection" "graph_preset" {
+  label                    = "Microsoft Graph (preset)"
+  preset                   = "microsoft_entra"
+  preset_params            = { tenant_id = "00000000-0000-0000-0000-000000000000" }
+  client_id                = "00000000-0000-0000-0000-000000000001"
+  client_secret_wo         = var.graph_client_secret
+  client_secret_wo_version = 1
+  scopes                   = ["https://graph.microsoft.com/.default"]
+}
+
+# Any RFC 8414 or OpenID Connect server by its issuer: the endpoints and the
+# client authentication come from its metadata.
+resource "oauth2_connection" "okta" {
+  label                    = "Okta (discovered)"
+  issuer                   = "https://example.okta.com/oauth2/default"
+  client_id                = var.billing_client_id
+  client_secret_wo         = var.billing_client_secret
+  client_secret_wo_version = 1
+  scopes                   = ["billing.read"]
+}
