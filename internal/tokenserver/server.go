@@ -37,6 +37,21 @@ const (
 	// APIPath is the protected resource: it answers who a bearer token
 	// belongs to (RFC 6750 §2.1).
 	APIPath = "/api/me"
+	// MetadataPath serves the authorization server metadata (RFC 8414
+	// §3), from which clients discover every other endpoint.
+	MetadataPath = "/.well-known/oauth-authorization-server"
+	// OpenIDConfigurationPath serves the same document under the name
+	// OpenID Connect Discovery 1.0 §4 uses, which many clients try first.
+	OpenIDConfigurationPath = "/.well-known/openid-configuration"
+	// RevocationPath is the token revocation endpoint (RFC 7009 §2).
+	RevocationPath = "/oauth2/revoke"
+	// DeviceAuthorizationPath is the device authorization endpoint (RFC
+	// 8628 §3.1).
+	DeviceAuthorizationPath = "/oauth2/device_authorization"
+	// DeviceVerificationPath is the verification URI of the device
+	// authorization grant (RFC 8628 §3.3): a page where the user enters
+	// the user code and approves or denies the device.
+	DeviceVerificationPath = "/device"
 )
 
 // DefaultTokenLifetime is the access token lifetime when Config.TokenLifetime
@@ -193,6 +208,21 @@ type Config struct {
 	// they redact what a careless server reflects.
 	EchoSecretsInErrors bool
 
+	// MetadataIssuer, when set, is the issuer the metadata document (RFC
+	// 8414 §2) names instead of the server's base URL, so clients can be
+	// tested against the issuer mismatch RFC 8414 §3.3 tells them to
+	// refuse. The endpoint URLs in the document are unaffected.
+	MetadataIssuer string
+	// AuthMethodsSupported, when not empty, is published as
+	// token_endpoint_auth_methods_supported and
+	// revocation_endpoint_auth_methods_supported (RFC 8414 §2) verbatim,
+	// so a test can advertise methods the clients were not registered
+	// with. Empty publishes what the registered clients accept.
+	AuthMethodsSupported []string
+	// DisableMetadata answers 404 at MetadataPath and
+	// OpenIDConfigurationPath, as servers without discovery do.
+	DisableMetadata bool
+
 	// Now is the clock; nil means time.Now. Tests move it to expire tokens.
 	Now func() time.Time
 }
@@ -226,6 +256,7 @@ func New(cfg Config) *Server {
 	cfg.Clients = cloneClients(cfg.Clients)
 	cfg.Users = maps.Clone(cfg.Users)
 	cfg.Scopes = slices.Clone(cfg.Scopes)
+	cfg.AuthMethodsSupported = slices.Clone(cfg.AuthMethodsSupported)
 	cfg.AssertionIssuers = cloneIssuers(cfg.AssertionIssuers)
 	cfg.TrustedIssuers = cloneIssuers(cfg.TrustedIssuers)
 	if cfg.TokenLifetime <= 0 {
@@ -249,13 +280,16 @@ func New(cfg Config) *Server {
 	mux.HandleFunc(TokenPath, s.handleToken)
 	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
 	mux.HandleFunc(APIPath, s.handleAPI)
+	mux.HandleFunc(MetadataPath, s.handleMetadata)
+	mux.HandleFunc(OpenIDConfigurationPath, s.handleMetadata)
 	s.handler = mux
 	return s
 }
 
 // Handler returns the server's HTTP handler, for mounting on an
 // httptest.Server or another mux. Endpoint URLs are then the mount's base URL
-// plus TokenPath, AuthorizePath and APIPath.
+// plus TokenPath, AuthorizePath, APIPath and the other paths above; the
+// metadata document at MetadataPath lists them all.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on Config.Addr (127.0.0.1:0 when empty) and serves in the
@@ -350,6 +384,10 @@ func (s *Server) AuthorizeURL() string { return s.endpoint(AuthorizePath) }
 
 // APIURL returns the protected resource URL, or "" before Start.
 func (s *Server) APIURL() string { return s.endpoint(APIPath) }
+
+// MetadataURL returns the authorization server metadata URL (RFC 8414 §3),
+// or "" before Start.
+func (s *Server) MetadataURL() string { return s.endpoint(MetadataPath) }
 
 func (s *Server) endpoint(path string) string {
 	u := s.URL()

@@ -89,6 +89,10 @@ type Stats struct {
 	// TLSClientAuthentications counts clients authenticated by a TLS
 	// client certificate (RFC 8705 §2).
 	TLSClientAuthentications int64
+	// MetadataRequests counts requests for the metadata document at
+	// MetadataPath or OpenIDConfigurationPath, answered or not (with
+	// Config.DisableMetadata), so a test can tell a client tried discovery.
+	MetadataRequests int64
 }
 
 // Stats returns a snapshot of the counters.
