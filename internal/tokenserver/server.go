@@ -238,7 +238,7 @@ type Server struct {
 	access   map[string]*accessToken
 	refresh  map[string]*refreshToken
 	codes    map[string]*authCode
-	revoked  map[string]bool      // grant families revoked by reuse detection
+	revoked  map[string]bool      // grant families revoked by reuse detection or RFC 7009
 	usedJTIs map[string]time.Time // iss + NUL + jti of accepted JWTs, until their exp
 	counters Stats
 
@@ -280,6 +280,7 @@ func New(cfg Config) *Server {
 	mux.HandleFunc(TokenPath, s.handleToken)
 	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
 	mux.HandleFunc(APIPath, s.handleAPI)
+	mux.HandleFunc(RevocationPath, s.handleRevoke)
 	mux.HandleFunc(MetadataPath, s.handleMetadata)
 	mux.HandleFunc(OpenIDConfigurationPath, s.handleMetadata)
 	s.handler = mux
@@ -388,6 +389,10 @@ func (s *Server) APIURL() string { return s.endpoint(APIPath) }
 // MetadataURL returns the authorization server metadata URL (RFC 8414 §3),
 // or "" before Start.
 func (s *Server) MetadataURL() string { return s.endpoint(MetadataPath) }
+
+// RevocationURL returns the revocation endpoint URL (RFC 7009 §2), or ""
+// before Start.
+func (s *Server) RevocationURL() string { return s.endpoint(RevocationPath) }
 
 func (s *Server) endpoint(path string) string {
 	u := s.URL()
