@@ -42,6 +42,7 @@ var supportedGrantTypes = []string{
 	"refresh_token",
 	GrantTypeJWTBearer,
 	GrantTypeTokenExchange,
+	GrantTypeDeviceCode,
 }
 
 // authMethodOrder is the order token_endpoint_auth_methods_supported lists

@@ -54,7 +54,7 @@ func TestMetadata(t *testing.T) {
 		if !slices.Equal(md.TokenEndpointAuthMethodsSupported, wantMethods) || !slices.Equal(md.RevocationEndpointAuthMethodsSupported, wantMethods) {
 			t.Errorf("%s: got auth methods %q and %q, want %q", path, md.TokenEndpointAuthMethodsSupported, md.RevocationEndpointAuthMethodsSupported, wantMethods)
 		}
-		for _, g := range []string{"authorization_code", "client_credentials", "password", "refresh_token", GrantTypeJWTBearer, GrantTypeTokenExchange} {
+		for _, g := range []string{"authorization_code", "client_credentials", "password", "refresh_token", GrantTypeJWTBearer, GrantTypeTokenExchange, GrantTypeDeviceCode} {
 			if !slices.Contains(md.GrantTypesSupported, g) {
 				t.Errorf("%s: grant_types_supported %q lacks %q", path, md.GrantTypesSupported, g)
 			}

@@ -2,10 +2,12 @@
 // that only ever listens on the loopback interface. It issues opaque bearer
 // tokens for the client credentials, resource owner password, refresh token
 // and authorization code (with PKCE, RFC 7636) grants, the JWT bearer grant
-// (RFC 7523) and token exchange (RFC 8693), and serves one protected
-// resource, /api/me, that accepts them. Clients authenticate with a secret,
-// a signed JWT (RFC 7523 §2.2) or, when started with Config.TLS, a TLS
-// client certificate (RFC 8705), which also binds their tokens.
+// (RFC 7523), token exchange (RFC 8693) and the device authorization grant
+// (RFC 8628), revokes them (RFC 7009), publishes its metadata (RFC 8414) and
+// serves one protected resource, /api/me, that accepts them. Clients
+// authenticate with a secret, a signed JWT (RFC 7523 §2.2) or, when started
+// with Config.TLS, a TLS client certificate (RFC 8705), which also binds
+// their tokens.
 //
 // The demo, the benchmarks and the tests talk to it instead of a real
 // identity provider, so they run offline and can count every request. Config
@@ -223,6 +225,16 @@ type Config struct {
 	// OpenIDConfigurationPath, as servers without discovery do.
 	DisableMetadata bool
 
+	// DeviceCodeLifetime is how long a device code of the device
+	// authorization grant (RFC 8628) may be polled with. Zero means
+	// DefaultDeviceCodeLifetime.
+	DeviceCodeLifetime time.Duration
+	// DevicePollInterval is the minimum time between a device's polls of
+	// the token endpoint (RFC 8628 §3.2 interval); a sooner poll answers
+	// slow_down. Zero means DefaultDevicePollInterval; a negative value
+	// means no minimum at all, for tests that poll in a tight loop.
+	DevicePollInterval time.Duration
+
 	// Now is the clock; nil means time.Now. Tests move it to expire tokens.
 	Now func() time.Time
 }
@@ -238,8 +250,10 @@ type Server struct {
 	access   map[string]*accessToken
 	refresh  map[string]*refreshToken
 	codes    map[string]*authCode
-	revoked  map[string]bool      // grant families revoked by reuse detection or RFC 7009
-	usedJTIs map[string]time.Time // iss + NUL + jti of accepted JWTs, until their exp
+	devices  map[string]*deviceGrant // by device code
+	ucodes   map[string]string       // normalized user code to device code
+	revoked  map[string]bool         // grant families revoked by reuse detection or RFC 7009
+	usedJTIs map[string]time.Time    // iss + NUL + jti of accepted JWTs, until their exp
 	counters Stats
 
 	lifeMu sync.Mutex
@@ -262,12 +276,23 @@ func New(cfg Config) *Server {
 	if cfg.TokenLifetime <= 0 {
 		cfg.TokenLifetime = DefaultTokenLifetime
 	}
+	if cfg.DeviceCodeLifetime <= 0 {
+		cfg.DeviceCodeLifetime = DefaultDeviceCodeLifetime
+	}
+	switch {
+	case cfg.DevicePollInterval == 0:
+		cfg.DevicePollInterval = DefaultDevicePollInterval
+	case cfg.DevicePollInterval < 0:
+		cfg.DevicePollInterval = 0
+	}
 	s := &Server{
 		cfg:      cfg,
 		now:      cfg.Now,
 		access:   map[string]*accessToken{},
 		refresh:  map[string]*refreshToken{},
 		codes:    map[string]*authCode{},
+		devices:  map[string]*deviceGrant{},
+		ucodes:   map[string]string{},
 		revoked:  map[string]bool{},
 		usedJTIs: map[string]time.Time{},
 	}
@@ -281,6 +306,8 @@ func New(cfg Config) *Server {
 	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
 	mux.HandleFunc(APIPath, s.handleAPI)
 	mux.HandleFunc(RevocationPath, s.handleRevoke)
+	mux.HandleFunc(DeviceAuthorizationPath, s.handleDeviceAuthorization)
+	mux.HandleFunc(DeviceVerificationPath, s.handleDevice)
 	mux.HandleFunc(MetadataPath, s.handleMetadata)
 	mux.HandleFunc(OpenIDConfigurationPath, s.handleMetadata)
 	s.handler = mux

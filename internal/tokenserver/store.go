@@ -104,6 +104,10 @@ type Stats struct {
 	// issued from it go too; revoking an unknown, expired or already
 	// revoked token, or another client's, counts nothing.
 	Revocations int64
+	// DeviceAuthorizations counts device authorization requests (RFC 8628
+	// §3.1) answered with a device code; the polls that follow count as
+	// token requests under GrantTypeDeviceCode.
+	DeviceAuthorizations int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -247,8 +251,8 @@ func newID(prefix string) string {
 }
 
 // Leaks reports every secret this server knows that appears in text: client
-// secrets, user passwords, and the access tokens, refresh tokens and codes it
-// has issued. Tests and the demo run it over plan output and state files to
+// secrets, user passwords, and the access tokens, refresh tokens,
+// authorization codes and device codes it has issued. Tests and the demo run it over plan output and state files to
 // prove no secret was written there. The answer names what leaked, never
 // the value itself.
 func (s *Server) Leaks(text string) []string {
@@ -278,6 +282,11 @@ func (s *Server) Leaks(text string) []string {
 	for code, ac := range s.codes {
 		if strings.Contains(text, code) {
 			found = append(found, fmt.Sprintf("authorization code issued to client %q", ac.clientID))
+		}
+	}
+	for code, dg := range s.devices {
+		if strings.Contains(text, code) {
+			found = append(found, fmt.Sprintf("device code issued to client %q", dg.clientID))
 		}
 	}
 	sort.Strings(found)

@@ -171,6 +171,8 @@ func (s *Server) token(r *http.Request) (tokenAnswer, *oauthError) {
 		ans, oerr = s.grantJWTBearer(r, client, params)
 	case GrantTypeTokenExchange:
 		ans, oerr = s.grantTokenExchange(r, client, params, values)
+	case GrantTypeDeviceCode:
+		ans, oerr = s.grantDeviceCode(client, params)
 	default:
 		return tokenAnswer{}, badRequest("unsupported_grant_type", "grant_type %q is not supported", grant)
 	}
