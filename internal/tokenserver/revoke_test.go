@@ -199,3 +199,41 @@ func TestRevoke_started(t *testing.T) {
 	}
 	wantRevoked(t, postValues(t, nil, s.RevocationURL(), url.Values{"token": {"rt_unknown"}}, testClient, testSecret))
 }
+
+// TestRevoke_rotatedRefreshToken checks that with rotation only the current
+// refresh token is live: a retired one revokes nothing (presenting it at the
+// token endpoint is what reuse detection is for), the current one revokes
+// the whole grant.
+func TestRevoke_rotatedRefreshToken(t *testing.T) {
+	cfg := testConfig()
+	cfg.RotateRefreshTokens = true
+	s, ts := newTestServer(t, cfg)
+	at1, rt1 := passwordGrant(t, ts, testUser, testPass)
+	second := post(t, ts, request{basic: true, basicID: testClient, basicPass: testSecret, params: map[string]string{
+		"grant_type": "refresh_token", "refresh_token": rt1,
+	}})
+	wantToken(t, second)
+	rt2 := second.str("refresh_token")
+
+	wantRevoked(t, revoke(t, ts, url.Values{"token": {rt1}, "token_type_hint": {"refresh_token"}}, testClient, testSecret))
+	if st := s.Stats(); st.Revocations != 0 {
+		t.Errorf("got %d revocations for a retired refresh token, want 0", st.Revocations)
+	}
+	if me := callAPI(t, ts, "Bearer "+at1); me.status != http.StatusOK {
+		t.Errorf("got /api/me %d after revoking a retired refresh token, want 200", me.status)
+	}
+
+	wantRevoked(t, revoke(t, ts, url.Values{"token": {rt2}}, testClient, testSecret))
+	wantError(t, post(t, ts, request{basic: true, basicID: testClient, basicPass: testSecret, params: map[string]string{
+		"grant_type": "refresh_token", "refresh_token": rt2,
+	}}), http.StatusBadRequest, "invalid_grant")
+	for _, tok := range []string{at1, second.str("access_token")} {
+		if me := callAPI(t, ts, "Bearer "+tok); me.status != http.StatusUnauthorized {
+			t.Errorf("got /api/me %d for a token of the revoked grant, want 401", me.status)
+		}
+	}
+	// Both refresh tokens and both access tokens are now revoked.
+	if st := s.Stats(); st.Revocations != 1 || st.FamiliesRevoked != 0 || s.RevokedTokens() != 4 {
+		t.Errorf("got stats %+v and %d revoked tokens, want 1 revocation and 4 revoked tokens", st, s.RevokedTokens())
+	}
+}
