@@ -205,7 +205,8 @@ func checkTimes(c jwtClaims, now time.Time, maxLifetime time.Duration) error {
 // endpointAudiences are the aud values that name this server: the token
 // endpoint URL and the base URL (RFC 7523 §3 item 3), both as the server
 // knows itself after Start and as the request reached it, which is all a
-// Handler mounted elsewhere can know.
+// Handler mounted elsewhere can know. A client authenticating at the
+// revocation or device authorization endpoint may also name that endpoint.
 func (s *Server) endpointAudiences(r *http.Request) []string {
 	var bases []string
 	if u := s.URL(); u != "" {
@@ -214,9 +215,12 @@ func (s *Server) endpointAudiences(r *http.Request) []string {
 	if r.Host != "" {
 		bases = append(bases, requestBaseURL(r))
 	}
-	out := make([]string, 0, 3*len(bases))
+	out := make([]string, 0, 4*len(bases))
 	for _, b := range bases {
 		out = append(out, b, b+"/", b+TokenPath)
+		if r.URL != nil && r.URL.Path != TokenPath && r.URL.Path != "" {
+			out = append(out, b+r.URL.Path)
+		}
 	}
 	return out
 }

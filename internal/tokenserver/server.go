@@ -2,10 +2,12 @@
 // that only ever listens on the loopback interface. It issues opaque bearer
 // tokens for the client credentials, resource owner password, refresh token
 // and authorization code (with PKCE, RFC 7636) grants, the JWT bearer grant
-// (RFC 7523) and token exchange (RFC 8693), and serves one protected
-// resource, /api/me, that accepts them. Clients authenticate with a secret,
-// a signed JWT (RFC 7523 §2.2) or, when started with Config.TLS, a TLS
-// client certificate (RFC 8705), which also binds their tokens.
+// (RFC 7523), token exchange (RFC 8693) and the device authorization grant
+// (RFC 8628), revokes them (RFC 7009), publishes its metadata (RFC 8414) and
+// serves one protected resource, /api/me, that accepts them. Clients
+// authenticate with a secret, a signed JWT (RFC 7523 §2.2) or, when started
+// with Config.TLS, a TLS client certificate (RFC 8705), which also binds
+// their tokens.
 //
 // The demo, the benchmarks and the tests talk to it instead of a real
 // identity provider, so they run offline and can count every request. Config
@@ -37,6 +39,21 @@ const (
 	// APIPath is the protected resource: it answers who a bearer token
 	// belongs to (RFC 6750 §2.1).
 	APIPath = "/api/me"
+	// MetadataPath serves the authorization server metadata (RFC 8414
+	// §3), from which clients discover every other endpoint.
+	MetadataPath = "/.well-known/oauth-authorization-server"
+	// OpenIDConfigurationPath serves the same document under the name
+	// OpenID Connect Discovery 1.0 §4 uses, which many clients try first.
+	OpenIDConfigurationPath = "/.well-known/openid-configuration"
+	// RevocationPath is the token revocation endpoint (RFC 7009 §2).
+	RevocationPath = "/oauth2/revoke"
+	// DeviceAuthorizationPath is the device authorization endpoint (RFC
+	// 8628 §3.1).
+	DeviceAuthorizationPath = "/oauth2/device_authorization"
+	// DeviceVerificationPath is the verification URI of the device
+	// authorization grant (RFC 8628 §3.3): a page where the user enters
+	// the user code and approves or denies the device.
+	DeviceVerificationPath = "/device"
 )
 
 // DefaultTokenLifetime is the access token lifetime when Config.TokenLifetime
@@ -193,6 +210,31 @@ type Config struct {
 	// they redact what a careless server reflects.
 	EchoSecretsInErrors bool
 
+	// MetadataIssuer, when set, is the issuer the metadata document (RFC
+	// 8414 §2) names instead of the server's base URL, so clients can be
+	// tested against the issuer mismatch RFC 8414 §3.3 tells them to
+	// refuse. The endpoint URLs in the document are unaffected.
+	MetadataIssuer string
+	// AuthMethodsSupported, when not empty, is published as
+	// token_endpoint_auth_methods_supported and
+	// revocation_endpoint_auth_methods_supported (RFC 8414 §2) verbatim,
+	// so a test can advertise methods the clients were not registered
+	// with. Empty publishes what the registered clients accept.
+	AuthMethodsSupported []string
+	// DisableMetadata answers 404 at MetadataPath and
+	// OpenIDConfigurationPath, as servers without discovery do.
+	DisableMetadata bool
+
+	// DeviceCodeLifetime is how long a device code of the device
+	// authorization grant (RFC 8628) may be polled with. Zero means
+	// DefaultDeviceCodeLifetime.
+	DeviceCodeLifetime time.Duration
+	// DevicePollInterval is the minimum time between a device's polls of
+	// the token endpoint (RFC 8628 §3.2 interval); a sooner poll answers
+	// slow_down. Zero means DefaultDevicePollInterval; a negative value
+	// means no minimum at all, for tests that poll in a tight loop.
+	DevicePollInterval time.Duration
+
 	// Now is the clock; nil means time.Now. Tests move it to expire tokens.
 	Now func() time.Time
 }
@@ -208,8 +250,10 @@ type Server struct {
 	access   map[string]*accessToken
 	refresh  map[string]*refreshToken
 	codes    map[string]*authCode
-	revoked  map[string]bool      // grant families revoked by reuse detection
-	usedJTIs map[string]time.Time // iss + NUL + jti of accepted JWTs, until their exp
+	devices  map[string]*deviceGrant // by device code
+	ucodes   map[string]string       // normalized user code to device code
+	revoked  map[string]bool         // grant families revoked by reuse detection or RFC 7009
+	usedJTIs map[string]time.Time    // iss + NUL + jti of accepted JWTs, until their exp
 	counters Stats
 
 	lifeMu sync.Mutex
@@ -226,10 +270,20 @@ func New(cfg Config) *Server {
 	cfg.Clients = cloneClients(cfg.Clients)
 	cfg.Users = maps.Clone(cfg.Users)
 	cfg.Scopes = slices.Clone(cfg.Scopes)
+	cfg.AuthMethodsSupported = slices.Clone(cfg.AuthMethodsSupported)
 	cfg.AssertionIssuers = cloneIssuers(cfg.AssertionIssuers)
 	cfg.TrustedIssuers = cloneIssuers(cfg.TrustedIssuers)
 	if cfg.TokenLifetime <= 0 {
 		cfg.TokenLifetime = DefaultTokenLifetime
+	}
+	if cfg.DeviceCodeLifetime <= 0 {
+		cfg.DeviceCodeLifetime = DefaultDeviceCodeLifetime
+	}
+	switch {
+	case cfg.DevicePollInterval == 0:
+		cfg.DevicePollInterval = DefaultDevicePollInterval
+	case cfg.DevicePollInterval < 0:
+		cfg.DevicePollInterval = 0
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -237,6 +291,8 @@ func New(cfg Config) *Server {
 		access:   map[string]*accessToken{},
 		refresh:  map[string]*refreshToken{},
 		codes:    map[string]*authCode{},
+		devices:  map[string]*deviceGrant{},
+		ucodes:   map[string]string{},
 		revoked:  map[string]bool{},
 		usedJTIs: map[string]time.Time{},
 	}
@@ -249,13 +305,19 @@ func New(cfg Config) *Server {
 	mux.HandleFunc(TokenPath, s.handleToken)
 	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
 	mux.HandleFunc(APIPath, s.handleAPI)
+	mux.HandleFunc(RevocationPath, s.handleRevoke)
+	mux.HandleFunc(DeviceAuthorizationPath, s.handleDeviceAuthorization)
+	mux.HandleFunc(DeviceVerificationPath, s.handleDevice)
+	mux.HandleFunc(MetadataPath, s.handleMetadata)
+	mux.HandleFunc(OpenIDConfigurationPath, s.handleMetadata)
 	s.handler = mux
 	return s
 }
 
 // Handler returns the server's HTTP handler, for mounting on an
 // httptest.Server or another mux. Endpoint URLs are then the mount's base URL
-// plus TokenPath, AuthorizePath and APIPath.
+// plus TokenPath, AuthorizePath, APIPath and the other paths above; the
+// metadata document at MetadataPath lists them all.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on Config.Addr (127.0.0.1:0 when empty) and serves in the
@@ -350,6 +412,14 @@ func (s *Server) AuthorizeURL() string { return s.endpoint(AuthorizePath) }
 
 // APIURL returns the protected resource URL, or "" before Start.
 func (s *Server) APIURL() string { return s.endpoint(APIPath) }
+
+// MetadataURL returns the authorization server metadata URL (RFC 8414 §3),
+// or "" before Start.
+func (s *Server) MetadataURL() string { return s.endpoint(MetadataPath) }
+
+// RevocationURL returns the revocation endpoint URL (RFC 7009 §2), or ""
+// before Start.
+func (s *Server) RevocationURL() string { return s.endpoint(RevocationPath) }
 
 func (s *Server) endpoint(path string) string {
 	u := s.URL()

@@ -397,7 +397,7 @@ func TestTokenEndpoint_requestErrors(t *testing.T) {
 	wantError(t, do(t, dup), http.StatusBadRequest, "invalid_request")
 
 	auth := request{basic: true, basicID: testClient, basicPass: testSecret}
-	auth.params = map[string]string{"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}
+	auth.params = map[string]string{"grant_type": "urn:ietf:params:oauth:grant-type:saml2-bearer"}
 	wantError(t, post(t, ts, auth), http.StatusBadRequest, "unsupported_grant_type")
 	auth.params = map[string]string{}
 	wantError(t, post(t, ts, auth), http.StatusBadRequest, "invalid_request")

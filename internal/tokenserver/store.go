@@ -29,6 +29,9 @@ type accessToken struct {
 	actor *Actor
 	// certSHA256 binds the token to a TLS client certificate (RFC 8705 §3).
 	certSHA256 string
+	// revoked is set when the token itself was revoked (RFC 7009); a
+	// revoked family is recorded in Server.revoked instead.
+	revoked bool
 }
 
 // refreshToken is what the server remembers about an issued refresh token.
@@ -89,6 +92,22 @@ type Stats struct {
 	// TLSClientAuthentications counts clients authenticated by a TLS
 	// client certificate (RFC 8705 §2).
 	TLSClientAuthentications int64
+	// MetadataRequests counts requests for the metadata document at
+	// MetadataPath or OpenIDConfigurationPath, answered or not (with
+	// Config.DisableMetadata), so a test can tell a client tried discovery.
+	MetadataRequests int64
+	// RevocationRequests counts requests to the revocation endpoint (RFC
+	// 7009), answered 200 or with an error.
+	RevocationRequests int64
+	// Revocations counts revocation requests that revoked a live token.
+	// Revoking a refresh token counts once, though the access tokens
+	// issued from it go too; revoking an unknown, expired or already
+	// revoked token, or another client's, counts nothing.
+	Revocations int64
+	// DeviceAuthorizations counts device authorization requests (RFC 8628
+	// §3.1) answered with a device code; the polls that follow count as
+	// token requests under GrantTypeDeviceCode.
+	DeviceAuthorizations int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -193,13 +212,33 @@ func (s *Server) revokeFamilyLocked(family string) {
 	}
 }
 
+// RevokedTokens returns how many of the access and refresh tokens the server
+// issued have been revoked, by the revocation endpoint or by reuse detection,
+// and are not merely expired or retired.
+func (s *Server) RevokedTokens() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, at := range s.access {
+		if at.revoked || s.revoked[at.family] {
+			n++
+		}
+	}
+	for _, rt := range s.refresh {
+		if s.revoked[rt.family] {
+			n++
+		}
+	}
+	return n
+}
+
 // lookupAccess returns the access token's record if it is known, unexpired
 // and not revoked.
 func (s *Server) lookupAccess(tok string) (accessToken, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	at, ok := s.access[tok]
-	if !ok || s.revoked[at.family] || !s.now().Before(at.expiry) {
+	if !ok || at.revoked || s.revoked[at.family] || !s.now().Before(at.expiry) {
 		return accessToken{}, false
 	}
 	return *at, true
@@ -212,8 +251,8 @@ func newID(prefix string) string {
 }
 
 // Leaks reports every secret this server knows that appears in text: client
-// secrets, user passwords, and the access tokens, refresh tokens and codes it
-// has issued. Tests and the demo run it over plan output and state files to
+// secrets, user passwords, and the access tokens, refresh tokens,
+// authorization codes and device codes it has issued. Tests and the demo run it over plan output and state files to
 // prove no secret was written there. The answer names what leaked, never
 // the value itself.
 func (s *Server) Leaks(text string) []string {
@@ -243,6 +282,11 @@ func (s *Server) Leaks(text string) []string {
 	for code, ac := range s.codes {
 		if strings.Contains(text, code) {
 			found = append(found, fmt.Sprintf("authorization code issued to client %q", ac.clientID))
+		}
+	}
+	for code, dg := range s.devices {
+		if strings.Contains(text, code) {
+			found = append(found, fmt.Sprintf("device code issued to client %q", dg.clientID))
 		}
 	}
 	sort.Strings(found)

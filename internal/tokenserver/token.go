@@ -171,6 +171,8 @@ func (s *Server) token(r *http.Request) (tokenAnswer, *oauthError) {
 		ans, oerr = s.grantJWTBearer(r, client, params)
 	case GrantTypeTokenExchange:
 		ans, oerr = s.grantTokenExchange(r, client, params, values)
+	case GrantTypeDeviceCode:
+		ans, oerr = s.grantDeviceCode(client, params)
 	default:
 		return tokenAnswer{}, badRequest("unsupported_grant_type", "grant_type %q is not supported", grant)
 	}
@@ -585,13 +587,29 @@ func (s *Server) writeToken(w http.ResponseWriter, ans tokenAnswer) {
 }
 
 func (s *Server) writeTokenError(w http.ResponseWriter, e *oauthError) {
+	errorHeaders(w, e)
+	s.writeFields(w, e.status, [][2]string{{"error", e.code}, {"error_description", e.description}}, nil)
+}
+
+// writeEndpointError answers an error from the revocation and device
+// authorization endpoints in the JSON of RFC 6749 §5.2, which RFC 7009 §2.2.1
+// and RFC 8628 §3.2 adopt. Config.FormEncodedResponse is a token endpoint
+// quirk and does not apply.
+func writeEndpointError(w http.ResponseWriter, e *oauthError) {
+	errorHeaders(w, e)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.description})
+}
+
+// errorHeaders sets the headers an error answer needs: Allow for 405, and
+// WWW-Authenticate for invalid_client after HTTP Basic (RFC 6749 §5.2).
+func errorHeaders(w http.ResponseWriter, e *oauthError) {
 	if e.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
 	if e.code == "invalid_client" && e.basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="oauth2", charset="UTF-8"`)
 	}
-	s.writeFields(w, e.status, [][2]string{{"error", e.code}, {"error_description", e.description}}, nil)
 }
 
 // writeFields writes a token endpoint answer as JSON (RFC 6749 §5.1) or, with
