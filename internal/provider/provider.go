@@ -269,6 +269,7 @@ func (p *oauth2Provider) Configure(ctx context.Context, req provider.ConfigureRe
 	data := &providerData{client: client, tokens: engine, backend: backend, now: now, allowInsecureHTTP: opts.AllowInsecureHTTP, clientCertificates: len(opts.ClientCertificates) > 0}
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
+	resp.DataSourceData = data
 }
 
 // clientOptions resolves the provider settings, each from its attribute,
