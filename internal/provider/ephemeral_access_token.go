@@ -237,7 +237,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	eps.applyAuthMethods(&tokenReq, e.data.clientCertificates)
+	eps.ApplyAuthMethods(&tokenReq, e.data.clientCertificates)
 	ctx = tflog.SetField(ctx, "token_url", oauthclient.RedactURL(tokenReq.TokenURL))
 	ctx = tflog.SetField(ctx, "grant_type", string(tokenReq.GrantType))
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
@@ -263,7 +263,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	}
 
 	revokeOnClose := model.RevokeOnClose.ValueBool()
-	if revokeOnClose && eps.revocation == "" {
+	if revokeOnClose && eps.RevocationURL == "" {
 		resp.Diagnostics.AddAttributeError(path.Root("revoke_on_close"), "No Revocation Endpoint",
 			"revoke_on_close is true but no revocation endpoint is known. Set revocation_url, or a preset or issuer that names one.")
 		return
@@ -331,7 +331,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 	}
 	if revokeOnClose {
 		raw, err := json.Marshal(revocationOnClose{
-			Endpoint: eps.revocation, Token: tok.AccessToken, ClientID: tokenReq.ClientID, ClientSecret: tokenReq.ClientSecret,
+			Endpoint: eps.RevocationURL, Token: tok.AccessToken, ClientID: tokenReq.ClientID, ClientSecret: tokenReq.ClientSecret,
 			AuthStyle: string(revocationAuthStyle(tokenReq.AuthStyle)), KeyPEM: nestedString(creds.SigningKey, "private_key"), KeyFile: nestedString(creds.SigningKey, "private_key_file"),
 			KeyID: nestedString(creds.SigningKey, "key_id"), Algorithm: nestedString(creds.SigningKey, "algorithm"),
 		})

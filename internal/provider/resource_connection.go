@@ -611,7 +611,7 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 		// the paths below that fetch the issuer's metadata refine it.
 		var offline *providerData
 		_, eps, _ := offline.resolveSettings(ctx, plan.connectionSettingsModel, config.connectionSettingsModel)
-		plan.RevocationEndpoint = stringOrNull(eps.revocation)
+		plan.RevocationEndpoint = stringOrNull(eps.RevocationURL)
 	}
 
 	ctx = tflog.SetField(ctx, "connection_id", plan.ID.ValueString())
@@ -645,7 +645,7 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 	if diags.HasError() {
 		return diags
 	}
-	plan.RevocationEndpoint = stringOrNull(eps.revocation)
+	plan.RevocationEndpoint = stringOrNull(eps.RevocationURL)
 	ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
 	tflog.Debug(ctx, "validating oauth2 connection")
 

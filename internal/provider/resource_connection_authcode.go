@@ -106,7 +106,7 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 		if diags.HasError() {
 			return diags
 		}
-		plan.RevocationEndpoint = stringOrNull(eps.revocation)
+		plan.RevocationEndpoint = stringOrNull(eps.RevocationURL)
 		tokenReq.Code = config.AuthorizationCodeWO.ValueString()
 		// The scope was granted in the authorization request; the access
 		// token request carries none (RFC 6749 §4.1.3).
@@ -222,7 +222,7 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 		if diags.HasError() {
 			return diags
 		}
-		plan.RevocationEndpoint = stringOrNull(eps.revocation)
+		plan.RevocationEndpoint = stringOrNull(eps.RevocationURL)
 		authReq, d := settings.authCodeRequest(ctx, pending.State, verifier)
 		diags.Append(d...)
 		if diags.HasError() {

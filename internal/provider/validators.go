@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/endpoints"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/idtoken"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
 )
@@ -465,7 +466,7 @@ func (v presetRule) check(c configValues, diags *diag.Diagnostics) {
 		}
 		return
 	}
-	p, found := presetLookup(name.ValueString())
+	p, found := endpoints.Lookup(name.ValueString())
 	if !found {
 		return // the preset's OneOf validator names the choices
 	}
