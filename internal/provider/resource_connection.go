@@ -288,7 +288,8 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	// write-only value, which neither holds, may have changed. Looking at
 	// those few raw values spares decoding three whole models.
 	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) &&
-		!rawSet(req.Plan.Raw, "revalidate_after") && !rawSet(req.Config.Raw, writeOnlyAttributeNames...) {
+		!rawSet(req.Plan.Raw, "revalidate_after") && !rawSet(req.Config.Raw, writeOnlyAttributeNames...) &&
+		!rawEquals(req.State.Raw, "status", statusPendingAuthorization) {
 		return
 	}
 	var plan, config connectionResourceModel
@@ -328,9 +329,14 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 
 	if state != nil {
-		if validationInputsChanged(state, &plan) {
+		switch {
+		case validationInputsChanged(state, &plan):
 			plan.markValidationUnknown()
-		} else {
+		case state.Status.ValueString() == statusPendingAuthorization && config.AuthorizationCodeWO.IsNull() && r.authorizedOutside(ctx, state):
+			// Authorized with the command-line tool: apply proves the
+			// stored refresh token and marks the connection authorized.
+			plan.markValidationUnknown()
+		default:
 			resp.Diagnostics.Append(r.writeOnlyDriftWarnings(ctx, state, &plan, &config, req.Private)...)
 			if r.data != nil && revalidationDue(state, &plan, timeNow()) {
 				refused, d := r.revalidate(ctx, state, &plan, &config)
@@ -525,6 +531,17 @@ var writeOnlyAttributeNames = []string{"client_secret_wo", "password_wo", "refre
 
 // rawSet reports whether any of the named top-level attributes of v is
 // known and not null, or unknown (whose value may turn out set).
+// rawEquals reports whether the string attribute name of v is want.
+func rawEquals(v tftypes.Value, name, want string) bool {
+	a, _, err := tftypes.WalkAttributePath(v, tftypes.NewAttributePath().WithAttributeName(name))
+	if err != nil {
+		return false
+	}
+	var s string
+	av, ok := a.(tftypes.Value)
+	return ok && av.IsKnown() && !av.IsNull() && av.As(&s) == nil && s == want
+}
+
 func rawSet(v tftypes.Value, names ...string) bool {
 	for _, name := range names {
 		a, _, err := tftypes.WalkAttributePath(v, tftypes.NewAttributePath().WithAttributeName(name))

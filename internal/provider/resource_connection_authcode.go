@@ -175,6 +175,32 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 		diags.Append(private.SetKey(ctx, privateKeyAuthorization, nil)...)
 		return diags
 
+	case prior != nil && prior.Status.ValueString() == statusPendingAuthorization && r.authorizedOutside(ctx, plan):
+		// The companion command-line tool ran the authorization and left
+		// the refresh token in the connection's store entry: prove it with
+		// a refresh, as a code exchange would.
+		tokenReq, _, d := r.data.connectionRequest(ctx, plan, config)
+		diags.Append(d...)
+		if diags.HasError() {
+			return diags
+		}
+		tokenReq.GrantType = oauthclient.GrantRefreshToken
+		ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
+		res, err := r.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: plan.ID.ValueString()}, tokens.Policy{Fresh: true})
+		if err != nil {
+			addTokenError(&diags, "Unable to Validate OAuth2 Connection", fmt.Sprintf("connection %q", plan.Label.ValueString()),
+				tokenReq.TokenURL, r.data.backend, err)
+			return diags
+		}
+		ctx = maskSecrets(ctx, res.Token.AccessToken, res.Token.RefreshToken, res.Token.IDToken)
+		tflog.Info(ctx, "oauth2 connection authorized outside Terraform; its stored refresh token works")
+		plan.Status = types.StringValue(statusAuthorized)
+		plan.setTokenOutputs(res.Token, tokenReq, timeNow())
+		plan.ObtainedRefreshToken = types.StringNull()
+		plan.AuthorizationRequestURL = prior.AuthorizationRequestURL
+		diags.Append(private.SetKey(ctx, privateKeyAuthorization, nil)...)
+		return diags
+
 	case prior != nil && prior.Status.ValueString() == statusAuthorized:
 		// The code is single-use; an authorized connection keeps its result
 		// until a new code is given.
@@ -331,4 +357,15 @@ func verifierSourceName(source string) string {
 		return "the encryption key of the provider's token_store"
 	}
 	return "the client secret (client_secret or client_secret_wo)"
+}
+
+// authorizedOutside reports whether the connection's store entry holds a
+// refresh token of its own while Terraform waits for a code: the companion
+// command-line tool's authorize command put it there.
+func (r *connectionResource) authorizedOutside(ctx context.Context, m *connectionResourceModel) bool {
+	if r.data == nil || !r.data.tokens.Durable() || m.ID.IsNull() || m.ID.IsUnknown() {
+		return false
+	}
+	rt, err := r.data.tokens.OwnRefreshToken(ctx, m.ID.ValueString())
+	return err == nil && rt != ""
 }

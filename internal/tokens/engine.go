@@ -465,6 +465,23 @@ func (e *Engine) link(ctx context.Context, connection string, to tokenstore.Key)
 	return err
 }
 
+// Adopt saves a token that the caller obtained itself (the device
+// authorization grant, which polls until a person approves) as the start of
+// a connection's refresh chain, as if the engine had run the grant. The save
+// survives cancellation: the server has issued the token by now.
+func (e *Engine) Adopt(ctx context.Context, connection string, req oauthclient.Request, tok *oauthclient.Token) error {
+	entry := e.entryFrom(tok, req)
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	_, err := e.store.Update(ctx, ConnectionKey(connection), func(context.Context, *tokenstore.Entry) (*tokenstore.Entry, error) {
+		return entry, nil
+	})
+	if err != nil {
+		return &SaveError{Err: err}
+	}
+	return nil
+}
+
 // OwnRefreshToken returns the newest refresh token of the chain a
 // connection started itself (its authorization code or password grant), ""
 // when it holds none. A connection whose entry links to the chain of a
