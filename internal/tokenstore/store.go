@@ -1,12 +1,14 @@
 package tokenstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -193,6 +195,15 @@ type Store interface {
 	// It does not need the encryption key, so it can clear an entry that
 	// was written with a lost one.
 	Delete(ctx context.Context, key Key) error
+	// List returns the name and the entry of every entry the store holds,
+	// in name order. An entry that does not decrypt with the store's key
+	// (written with another key, or corrupt) is listed with Err set instead
+	// of Entry, rather than failing the whole List, so that it can be
+	// found and deleted. Like Get, it does not wait for an Update in
+	// progress. What the store keeps beside the entries (a passphrase's
+	// salt, a row or secret that only reserves a name for a lock) is not
+	// listed.
+	List(ctx context.Context) ([]Listed, error)
 	// NameKey returns a key derived from the store's encryption key, for
 	// HMACs that fold secrets into entry names (see [SecretName]): whoever
 	// can list the store but lacks its key can neither recover a secret from
@@ -200,6 +211,35 @@ type Store interface {
 	NameKey() []byte
 	// Close releases the store's connections and files.
 	Close() error
+}
+
+// Listed is one entry of a store, as List returns it.
+type Listed struct {
+	// Key names the entry; Delete removes it.
+	Key Key
+	// Entry is the decrypted entry; nil when Err is set.
+	Entry *Entry
+	// Err says why the entry could not be read: it wraps ErrWrongKey for an
+	// entry written with another key, ErrCorrupt for one that was altered.
+	Err error
+}
+
+// parseKeyName reads an entry's name as stores write it (Key.String); ok is
+// false for anything else a store keeps beside its entries.
+func parseKeyName(name string) (k Key, ok bool) {
+	if len(name) != hex.EncodedLen(len(k)) {
+		return k, false
+	}
+	if _, err := hex.Decode(k[:], []byte(name)); err != nil || k.String() != name {
+		return k, false
+	}
+	return k, true
+}
+
+// sortListed puts a listing in name order.
+func sortListed(l []Listed) []Listed {
+	slices.SortFunc(l, func(a, b Listed) int { return bytes.Compare(a.Key[:], b.Key[:]) })
+	return l
 }
 
 // ErrWrongKey is wrapped by errors for entries that were encrypted with a
