@@ -99,6 +99,13 @@ type Request struct {
 	// connection's chain; with one, the connection's entry links to the
 	// configured token's chain.
 	Connection string
+	// Label is the caller's description of the request (the connection's
+	// label, or the kind of block, such as "oauth2_access_token"). The
+	// engine writes it into every entry it saves for the request, with the
+	// token endpoint's host, the client ID, the grant type and the kind of
+	// entry, so that a listing of the store can tell entries apart; none of
+	// them may be a secret.
+	Label string
 	// AdoptConnectionEntry says that the connection's own entry holds the
 	// chain of the configured refresh token, as earlier versions kept it;
 	// the chain is moved from there on first use.
@@ -243,6 +250,11 @@ func (e *Engine) grant(ctx context.Context, r Request, p Policy, c chain, access
 		}
 		next := e.entryFrom(tok, r.Token)
 		res.Token = withExpiry(tok, next.Expiry)
+		kind := tokenstore.KindChain
+		if !c.set {
+			kind = tokenstore.KindAccess
+		}
+		r.label(next, kind)
 		if !c.set {
 			// Only a chain keeps a refresh token.
 			next.RefreshToken = ""
@@ -311,7 +323,7 @@ func (e *Engine) refresh(ctx context.Context, r Request, p Policy, c chain, acce
 		if current != nil {
 			revision = current.Revision
 		}
-		interrupted, err := e.markInFlight(ctx, marker, revision)
+		interrupted, err := e.markInFlight(ctx, r, marker, revision)
 		if err != nil {
 			return nil, err
 		}
@@ -329,7 +341,7 @@ func (e *Engine) refresh(ctx context.Context, r Request, p Policy, c chain, acce
 			}
 			return nil, reqErr
 		}
-		next := e.entryFrom(tok, req)
+		next := r.label(e.entryFrom(tok, req), tokenstore.KindChain)
 		res.Token = withExpiry(tok, next.Expiry)
 		res.RotationNotKept = !e.durable && tok.RefreshTokenRotated
 		return next, nil
@@ -354,12 +366,12 @@ func (e *Engine) refresh(ctx context.Context, r Request, p Policy, c chain, acce
 		}
 	}
 	if !p.Unshared {
-		if err := e.saveAccess(ctx, access, res.Token, r.Token); err != nil {
+		if err := e.saveAccess(ctx, access, res.Token, r); err != nil {
 			return nil, &SaveError{Err: err}
 		}
 	}
 	if r.Connection != "" && c.configured {
-		if err := e.link(ctx, r.Connection, c.key); err != nil {
+		if err := e.link(ctx, r, c.key); err != nil {
 			return nil, &SaveError{Err: err}
 		}
 	}
@@ -409,7 +421,7 @@ func (e *Engine) legacyChain(ctx context.Context, r Request, c chain, nameKey []
 
 // markInFlight records a refresh of the chain at revision. It returns the
 // record an earlier, interrupted refresh of the same revision left behind.
-func (e *Engine) markInFlight(ctx context.Context, marker tokenstore.Key, revision uint64) (*tokenstore.Entry, error) {
+func (e *Engine) markInFlight(ctx context.Context, r Request, marker tokenstore.Key, revision uint64) (*tokenstore.Entry, error) {
 	var interrupted *tokenstore.Entry
 	_, err := e.store.Update(ctx, marker, func(_ context.Context, current *tokenstore.Entry) (*tokenstore.Entry, error) {
 		interrupted = nil
@@ -418,7 +430,7 @@ func (e *Engine) markInFlight(ctx context.Context, marker tokenstore.Key, revisi
 			// Keep the first record: it dates the interruption.
 			return current, nil
 		}
-		return &tokenstore.Entry{InFlightRevision: revision, InFlightSince: e.now().UTC()}, nil
+		return r.label(&tokenstore.Entry{InFlightRevision: revision, InFlightSince: e.now().UTC()}, tokenstore.KindInFlight), nil
 	})
 	return interrupted, err
 }
@@ -433,8 +445,8 @@ func (e *Engine) clearInFlight(ctx context.Context, marker tokenstore.Key) {
 
 // saveAccess keeps the access token of one whole request, without the
 // refresh token, which its chain holds.
-func (e *Engine) saveAccess(ctx context.Context, key tokenstore.Key, tok *oauthclient.Token, req oauthclient.Request) error {
-	entry := e.entryFrom(tok, req)
+func (e *Engine) saveAccess(ctx context.Context, key tokenstore.Key, tok *oauthclient.Token, r Request) error {
+	entry := r.label(e.entryFrom(tok, r.Token), tokenstore.KindAccess)
 	entry.RefreshToken = ""
 	ctx, cancel := detached(ctx)
 	defer cancel()
@@ -453,14 +465,15 @@ func (e *Engine) delete(ctx context.Context, key tokenstore.Key) error {
 
 // link points a connection's entry at the chain of its configured refresh
 // token, where an oauth2_access_token with that connection's id finds it.
-func (e *Engine) link(ctx context.Context, connection string, to tokenstore.Key) error {
+func (e *Engine) link(ctx context.Context, r Request, to tokenstore.Key) error {
 	ctx, cancel := detached(ctx)
 	defer cancel()
-	_, err := e.store.Update(ctx, ConnectionKey(connection), func(_ context.Context, current *tokenstore.Entry) (*tokenstore.Entry, error) {
-		if current != nil && current.Chain == to.String() && current.RefreshToken == "" {
+	next := r.label(&tokenstore.Entry{Chain: to.String()}, tokenstore.KindConnection)
+	_, err := e.store.Update(ctx, ConnectionKey(r.Connection), func(_ context.Context, current *tokenstore.Entry) (*tokenstore.Entry, error) {
+		if current != nil && current.Chain == next.Chain && current.RefreshToken == "" && sameLabels(current, next) {
 			return current, nil
 		}
-		return &tokenstore.Entry{Chain: to.String()}, nil
+		return next, nil
 	})
 	return err
 }

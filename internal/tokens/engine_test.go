@@ -3,9 +3,13 @@ package tokens
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -484,4 +488,70 @@ func TestUnsharedTokensAreNotStored(t *testing.T) {
 	if again.Requests != 0 || again.Token.AccessToken != shared.Token.AccessToken {
 		t.Errorf("a later shared open got %q after %d requests; want the stored %q: the unshared token leaked into the store", again.Token.AccessToken, again.Requests, shared.Token.AccessToken)
 	}
+}
+
+// Every entry the engine writes carries the request's labels, so that a
+// listing of the store can tell entries apart, and no label holds a secret
+// or more of the token URL than its host.
+func TestEntriesCarryLabels(t *testing.T) {
+	srv, tokenURL, rt := rotatingServer(t, tokenserver.Config{TokenLifetime: time.Hour})
+	tokenURL += "?tenant=query-part"
+	u, err := url.Parse(tokenURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, l tokenstore.Listed, kind string, secrets ...string) {
+		t.Helper()
+		e := l.Entry
+		if l.Err != nil || e == nil {
+			t.Fatalf("listed %s: %v, %v", l.Key, e, l.Err)
+		}
+		if e.Kind != kind || e.Label != "ci connection" || e.TokenURLHost != u.Host || e.ClientID != testClientID || e.Grant != "refresh_token" {
+			t.Errorf("%s entry labels: kind %q, label %q, token URL host %q, client ID %q, grant %q; want %q, %q, %q, %q, %q",
+				kind, e.Kind, e.Label, e.TokenURLHost, e.ClientID, e.Grant, kind, "ci connection", u.Host, testClientID, "refresh_token")
+		}
+		shown := fmt.Sprint(e)
+		for _, s := range append(secrets, testClientSecret, rt, tokenserver.TokenPath, "query-part") {
+			for _, label := range []string{e.Kind, e.Label, e.TokenURLHost, e.ClientID, e.Grant, shown} {
+				if s != "" && strings.Contains(label, s) {
+					t.Errorf("%s entry: a label or its String() %q holds a secret or the token URL's path or query", kind, label)
+				}
+			}
+		}
+	}
+
+	store := tokenstore.NewMemory()
+	req := refreshRequest(tokenURL, rt)
+	req.Connection, req.Label = "conn-ci", "ci connection"
+	res := mustToken(t, newEngine(t, store, newClock(), nil), req, Policy{})
+	listed, err := store.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, l := range listed {
+		if l.Entry == nil {
+			t.Fatalf("listed %s: %v", l.Key, l.Err)
+		}
+		kinds[l.Entry.Kind]++
+		check(t, l, l.Entry.Kind, res.Token.AccessToken, res.Token.RefreshToken)
+		if l.Entry.Kind != tokenstore.KindChain && l.Entry.RefreshToken != "" {
+			t.Errorf("the %s entry holds a refresh token", l.Entry.Kind)
+		}
+	}
+	if want := map[string]int{tokenstore.KindChain: 1, tokenstore.KindAccess: 1, tokenstore.KindConnection: 1}; !maps.Equal(kinds, want) {
+		t.Errorf("kinds of entries written: %v, want %v", kinds, want)
+	}
+
+	// A refresh whose answer was lost leaves its in-flight record, labelled.
+	store = tokenstore.NewMemory()
+	req.Token.RefreshToken = srv.IssueRefreshToken(testClientID, "alice", "read")
+	if _, err := newEngine(t, store, newClock(), func(c Exchanger) Exchanger { return lostAnswer{c} }).Token(context.Background(), req, Policy{}); err == nil {
+		t.Fatal("the interrupted refresh succeeded")
+	}
+	listed, err = store.List(context.Background())
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("List after an interrupted refresh = %v, %v; want the in-flight record", listed, err)
+	}
+	check(t, listed[0], tokenstore.KindInFlight, req.Token.RefreshToken)
 }

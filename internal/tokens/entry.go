@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
@@ -30,6 +31,27 @@ func (e *Engine) entryFrom(tok *oauthclient.Token, req oauthclient.Request) *tok
 		entry.Scope = req.ScopeParam()
 	}
 	return entry
+}
+
+// label writes r's labels into entry, of the given kind (a
+// tokenstore.Kind constant), and returns it. Of the token endpoint it keeps
+// the host and port alone: a path or query may carry a tenant or a key.
+func (r Request) label(entry *tokenstore.Entry, kind string) *tokenstore.Entry {
+	entry.Kind = kind
+	entry.Label = r.Label
+	entry.ClientID = r.Token.ClientID
+	entry.Grant = string(r.Token.GrantType)
+	entry.TokenURLHost = ""
+	if u, err := url.Parse(r.Token.Endpoint()); err == nil {
+		entry.TokenURLHost = u.Host
+	}
+	return entry
+}
+
+// sameLabels reports whether a and b carry the same labels.
+func sameLabels(a, b *tokenstore.Entry) bool {
+	return a.Kind == b.Kind && a.Label == b.Label && a.TokenURLHost == b.TokenURLHost &&
+		a.ClientID == b.ClientID && a.Grant == b.Grant
 }
 
 // tokenFromEntry turns a stored entry back into a token, its ExpiresIn being

@@ -24,8 +24,14 @@
 //     instead of racing. No Vault or OpenBao
 //     server can be run in this project's test environment, so this backend
 //     is tested with the real client against the in-repo fake server of
-//     package kvv2test, which speaks the KV v2 HTTP API (data, metadata,
+//     package kvv2test, which speaks the KV v2 HTTP API (data, metadata, LIST,
 //     options.cas and its error, X-Vault-Token).
+//
+// [Store.List] returns every entry with its labels (the non-secret fields
+// of [Entry] that say what it is for, its name being a hash), so that a
+// tool can show the entries and [Store.Delete] some; an entry it cannot
+// decrypt is listed with its error. In vault it needs the list capability
+// on the metadata of the store's folder (see [VaultConfig]).
 //
 // [Open] picks the backend a [Config] names, the file backend at
 // [DefaultFilePath] when it names none.

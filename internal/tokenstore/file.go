@@ -277,6 +277,35 @@ func (s *fileStore) get(ctx context.Context, key Key) (*Entry, error) {
 	return s.entry(data, key)
 }
 
+// List implements Store. It reads the file under its shared lock, as Get
+// does, and decrypts each entry.
+func (s *fileStore) List(ctx context.Context) ([]Listed, error) {
+	lctx, cancel := lockContext(ctx, s.lockTimeout)
+	defer cancel()
+	unlock, err := s.lockFile(lctx, false)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.read()
+	unlock()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listed, 0, len(data.Entries))
+	for name, b := range data.Entries {
+		key, ok := parseKeyName(name)
+		if !ok {
+			continue
+		}
+		l := Listed{Key: key}
+		if l.Entry, err = s.sealer.open(key, b); err != nil {
+			l.Entry, l.Err = nil, decryptError(err, fmt.Sprintf("the entry %s in %s", key, s.where()), "delete that entry")
+		}
+		out = append(out, l)
+	}
+	return sortListed(out), nil
+}
+
 // Delete implements Store. It waits for an Update of the entry to finish.
 func (s *fileStore) Delete(ctx context.Context, key Key) error {
 	unlock, err := s.lockEntry(ctx, key)

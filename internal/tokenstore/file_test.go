@@ -23,6 +23,7 @@ func fileLocation(t *testing.T) keyedOpener {
 func TestFile(t *testing.T) {
 	runStoreTests(t, withKey(fileLocation))
 	runKeyTests(t, fileLocation)
+	runListTests(t, fileLocation, true)
 }
 
 func TestFile_processContention(t *testing.T) {

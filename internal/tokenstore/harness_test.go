@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -425,4 +426,125 @@ func refreshFunc(tokenURL string, buffer time.Duration) UpdateFunc {
 			Expiry:       time.Now().Add(time.Duration(body.ExpiresIn) * time.Second),
 		}, nil
 	}
+}
+
+// runListTests is what every backend's List does: it lists the entries
+// written, with their labels, in name order; an entry written with another
+// key is listed with its error instead of failing the whole List; what an
+// Update in progress or one that stored nothing leaves is not an entry; and
+// every listed name can be deleted, the unreadable one included. keyed is
+// false for a backend without a key (memory), which skips the other key.
+func runListTests(t *testing.T, loc location, keyed bool) {
+	t.Run("list", func(t *testing.T) {
+		open, key := loc(t), testKey(t)
+		s := mustOpen(t, open, key)
+		if got, err := s.List(ctxT(t)); err != nil || len(got) != 0 {
+			t.Fatalf("List of an empty store = %v, %v; want nothing", got, err)
+		}
+		labelled := func(kind, label, access string) *Entry {
+			return &Entry{AccessToken: access, RefreshToken: "rt-" + access, Kind: kind, Label: label,
+				TokenURLHost: "auth.example.com:8443", ClientID: "app", Grant: "refresh_token"}
+		}
+		want := map[Key]*Entry{
+			KeyFor("list", "chain"):  labelled(KindChain, "connection ci", "at-chain"),
+			KeyFor("list", "access"): labelled(KindAccess, "oauth2_access_token", "at-access"),
+		}
+		for k, e := range want {
+			put(t, s, k, e)
+		}
+		// An Update that stores nothing leaves no entry (in vault, a
+		// secret holding only the released lease).
+		if _, err := s.Update(ctxT(t), KeyFor("list", "nothing"), func(context.Context, *Entry) (*Entry, error) { return nil, nil }); err != nil {
+			t.Fatalf("Update storing nothing: %v", err)
+		}
+		var (
+			wrongKey Key
+			otherKey string
+		)
+		if keyed {
+			wrongKey, otherKey = KeyFor("list", "other key"), testKey(t)
+			put(t, mustOpen(t, open, otherKey), wrongKey, labelled(KindAccess, "other", "at-other"))
+		}
+		// List does not wait for an Update in progress: an entry held
+		// is listed as last saved, a new one being created not at all.
+		held := KeyFor("list", "chain")
+		release, wait := holdEntry(t, s, held, labelled(KindChain, "connection ci", "at-chain-2"))
+		releaseNew, waitNew := holdEntry(t, s, KeyFor("list", "being created"), nil)
+
+		// Another Store on the location stands for another process.
+		got, err := mustOpen(t, open, key).List(boundedCtx(t))
+		release()
+		releaseNew()
+		if err := wait(); err != nil {
+			t.Fatalf("held Update: %v", err)
+		}
+		if err := waitNew(); err != nil {
+			t.Fatalf("held Update of a new entry: %v", err)
+		}
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		wantN := len(want)
+		if keyed {
+			wantN++
+		}
+		if len(got) != wantN {
+			t.Fatalf("List returned %d entries, want %d: %v", len(got), wantN, got)
+		}
+		for i, l := range got {
+			if i > 0 && bytes.Compare(got[i-1].Key[:], l.Key[:]) >= 0 {
+				t.Errorf("List is not in name order: %s before %s", got[i-1].Key, l.Key)
+			}
+			if keyed && l.Key == wrongKey {
+				if !errors.Is(l.Err, ErrWrongKey) || l.Entry != nil {
+					t.Errorf("entry written with another key listed as %v, %v; want ErrWrongKey and no entry", l.Entry, l.Err)
+				}
+				if l.Err != nil && strings.Contains(l.Err.Error(), "at-other") {
+					t.Errorf("List error %q holds a token", l.Err)
+				}
+				continue
+			}
+			w := want[l.Key]
+			if w == nil || l.Err != nil || l.Entry == nil {
+				t.Errorf("listed %s: %v, %v; want one of the entries written", l.Key, l.Entry, l.Err)
+				continue
+			}
+			e := l.Entry
+			if e.AccessToken != w.AccessToken || e.RefreshToken != w.RefreshToken || e.Kind != w.Kind || e.Label != w.Label ||
+				e.TokenURLHost != w.TokenURLHost || e.ClientID != w.ClientID || e.Grant != w.Grant || e.Revision != 1 {
+				t.Errorf("listed %s = %v, want %v at revision 1", l.Key, e, w)
+			}
+		}
+		if keyed {
+			// The other key's store reads that one and not the others.
+			other, err := mustOpen(t, open, otherKey).List(ctxT(t))
+			if err != nil || len(other) != wantN {
+				t.Fatalf("List with the other key = %v, %v; want %d entries", other, err, wantN)
+			}
+			for _, l := range other {
+				if readable := l.Key == wrongKey; readable != (l.Err == nil && l.Entry != nil) || (!readable && !errors.Is(l.Err, ErrWrongKey)) {
+					t.Errorf("List with the other key: %s listed as %v, %v", l.Key, l.Entry, l.Err)
+				}
+			}
+		}
+
+		// Every listed name can be deleted, with the store's own key.
+		now, err := s.List(ctxT(t))
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		for _, l := range now {
+			if err := s.Delete(ctxT(t), l.Key); err != nil {
+				t.Errorf("Delete of listed %s: %v", l.Key, err)
+			}
+		}
+		if got, err := s.List(ctxT(t)); err != nil || len(got) != 0 {
+			t.Errorf("List after deleting every listed entry = %v, %v; want nothing", got, err)
+		}
+		for k := range want {
+			if got, err := s.Get(ctxT(t), k); err != nil || got != nil {
+				t.Errorf("Get of deleted %s = %v, %v; want nil, nil", k, got, err)
+			}
+		}
+	})
 }

@@ -78,6 +78,18 @@ func (s *memoryStore) Delete(_ context.Context, key Key) error {
 	return nil
 }
 
+// List implements Store.
+func (s *memoryStore) List(context.Context) ([]Listed, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Listed, 0, len(s.entries))
+	for k, e := range s.entries {
+		cp := *e
+		out = append(out, Listed{Key: k, Entry: &cp})
+	}
+	return sortListed(out), nil
+}
+
 // NameKey implements Store.
 func (s *memoryStore) NameKey() []byte { return s.names }
 

@@ -331,6 +331,39 @@ func (s *pgStore) Get(ctx context.Context, key Key) (*Entry, error) {
 	return s.open(key, raw)
 }
 
+// List implements Store: every row that holds an entry, read without
+// waiting for row locks, as Get does. Rows that only reserve a key for a
+// lock (entry NULL) and the passphrase salt's row are left out.
+func (s *pgStore) List(ctx context.Context) ([]Listed, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT key, entry FROM `+s.table+` WHERE entry IS NOT NULL AND key <> $1`, postgresKDFRow)
+	if err != nil {
+		return nil, s.dbError("listing the entries", err)
+	}
+	var out []Listed
+	var (
+		name string
+		raw  []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&name, &raw}, func() error {
+		key, ok := parseKeyName(name)
+		if !ok {
+			return nil
+		}
+		l := Listed{Key: key}
+		if l.Entry, l.Err = s.open(key, raw); l.Err != nil {
+			l.Entry = nil
+		}
+		out = append(out, l)
+		return nil
+	})
+	if err != nil {
+		return nil, s.dbError("listing the entries", err)
+	}
+	return sortListed(out), nil
+}
+
 // Delete implements Store. It waits for an Update of the same entry to
 // finish, as the row lock makes it.
 func (s *pgStore) Delete(ctx context.Context, key Key) error {

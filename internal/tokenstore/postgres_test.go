@@ -60,6 +60,7 @@ func postgresLocation(t *testing.T) keyedOpener {
 func TestPostgres(t *testing.T) {
 	runStoreTests(t, withKey(postgresLocation))
 	runKeyTests(t, postgresLocation)
+	runListTests(t, postgresLocation, true)
 }
 
 func TestPostgres_processContention(t *testing.T) {

@@ -1,12 +1,15 @@
 package tokenstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -53,7 +56,42 @@ type Entry struct {
 	// refresh token the chain still holds.
 	InFlightRevision uint64    `json:"in_flight_revision,omitempty"`
 	InFlightSince    time.Time `json:"in_flight_since,omitzero"`
+
+	// The labels below say what the entry is for, so that a listing of the
+	// store (see [Store.List]) can tell entries apart, whose names are
+	// hashes. None of them is a secret, and String shows them; they are
+	// encrypted with the rest of the entry all the same.
+
+	// Label is the writer's description of the entry: the label of the
+	// connection, or the kind of block ("oauth2_access_token").
+	Label string `json:"label,omitempty"`
+	// TokenURLHost is the host (and port, if any) of the token endpoint,
+	// never its path or query.
+	TokenURLHost string `json:"token_url_host,omitempty"`
+	// ClientID is the client identifier of the token request.
+	ClientID string `json:"client_id,omitempty"`
+	// Grant is the grant type of the token request ("refresh_token").
+	Grant string `json:"grant,omitempty"`
+	// Kind is which entry of a token request this is: one of the Kind
+	// constants, such as KindChain.
+	Kind string `json:"kind,omitempty"`
 }
+
+// Kinds of entry, for Entry.Kind.
+const (
+	// KindAccess is the access token of one whole token request, without
+	// a refresh token.
+	KindAccess = "access"
+	// KindChain holds a refresh chain: the newest refresh token and the
+	// access token that came with it.
+	KindChain = "chain"
+	// KindConnection is a connection's entry that links (Entry.Chain) to
+	// the chain of its configured refresh token.
+	KindConnection = "connection"
+	// KindInFlight records a refresh sent to the server and not yet saved
+	// (Entry.InFlightRevision and InFlightSince).
+	KindInFlight = "in-flight"
+)
 
 // String describes the entry without any token, so that an entry that ends
 // up in a log or an error message reveals nothing.
@@ -62,8 +100,16 @@ func (e Entry) String() string {
 	if !e.Expiry.IsZero() {
 		exp = e.Expiry.UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("tokenstore.Entry{revision: %d, token_type: %q, scope: %q, expiry: %s, access_token: %s, refresh_token: %s, id_token: %s}",
-		e.Revision, e.TokenType, e.Scope, exp, redacted(e.AccessToken), redacted(e.RefreshToken), redacted(e.IDToken))
+	var labels strings.Builder
+	for _, l := range []struct{ name, value string }{
+		{"kind", e.Kind}, {"label", e.Label}, {"token_url_host", e.TokenURLHost}, {"client_id", e.ClientID}, {"grant", e.Grant},
+	} {
+		if l.value != "" {
+			fmt.Fprintf(&labels, ", %s: %q", l.name, l.value)
+		}
+	}
+	return fmt.Sprintf("tokenstore.Entry{revision: %d%s, token_type: %q, scope: %q, expiry: %s, access_token: %s, refresh_token: %s, id_token: %s}",
+		e.Revision, labels.String(), e.TokenType, e.Scope, exp, redacted(e.AccessToken), redacted(e.RefreshToken), redacted(e.IDToken))
 }
 
 // GoString keeps "%#v" as redacted as "%v".
@@ -149,6 +195,15 @@ type Store interface {
 	// It does not need the encryption key, so it can clear an entry that
 	// was written with a lost one.
 	Delete(ctx context.Context, key Key) error
+	// List returns the name and the entry of every entry the store holds,
+	// in name order. An entry that does not decrypt with the store's key
+	// (written with another key, or corrupt) is listed with Err set instead
+	// of Entry, rather than failing the whole List, so that it can be
+	// found and deleted. Like Get, it does not wait for an Update in
+	// progress. What the store keeps beside the entries (a passphrase's
+	// salt, a row or secret that only reserves a name for a lock) is not
+	// listed.
+	List(ctx context.Context) ([]Listed, error)
 	// NameKey returns a key derived from the store's encryption key, for
 	// HMACs that fold secrets into entry names (see [SecretName]): whoever
 	// can list the store but lacks its key can neither recover a secret from
@@ -156,6 +211,35 @@ type Store interface {
 	NameKey() []byte
 	// Close releases the store's connections and files.
 	Close() error
+}
+
+// Listed is one entry of a store, as List returns it.
+type Listed struct {
+	// Key names the entry; Delete removes it.
+	Key Key
+	// Entry is the decrypted entry; nil when Err is set.
+	Entry *Entry
+	// Err says why the entry could not be read: it wraps ErrWrongKey for an
+	// entry written with another key, ErrCorrupt for one that was altered.
+	Err error
+}
+
+// parseKeyName reads an entry's name as stores write it (Key.String); ok is
+// false for anything else a store keeps beside its entries.
+func parseKeyName(name string) (k Key, ok bool) {
+	if len(name) != hex.EncodedLen(len(k)) {
+		return k, false
+	}
+	if _, err := hex.Decode(k[:], []byte(name)); err != nil || k.String() != name {
+		return k, false
+	}
+	return k, true
+}
+
+// sortListed puts a listing in name order.
+func sortListed(l []Listed) []Listed {
+	slices.SortFunc(l, func(a, b Listed) int { return bytes.Compare(a.Key[:], b.Key[:]) })
+	return l
 }
 
 // ErrWrongKey is wrapped by errors for entries that were encrypted with a

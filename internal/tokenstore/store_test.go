@@ -41,6 +41,18 @@ func TestEntryFormatRedacts(t *testing.T) {
 			}
 		}
 	}
+	// The labels are not secrets: they are shown, so that a listing can
+	// tell entries apart.
+	e.Kind, e.Label, e.TokenURLHost, e.ClientID, e.Grant = KindChain, "ci", "auth.example.com:8443", "app", "refresh_token"
+	got := fmt.Sprint(e)
+	for _, want := range []string{`kind: "chain"`, `label: "ci"`, `token_url_host: "auth.example.com:8443"`, `client_id: "app"`, `grant: "refresh_token"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("String() = %q lacks %s", got, want)
+		}
+	}
+	if strings.Contains(got, "secret-") {
+		t.Errorf("String() = %q leaks a token", got)
+	}
 }
 
 func TestEntryValidFor(t *testing.T) {

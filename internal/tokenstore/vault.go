@@ -24,7 +24,15 @@ type VaultConfig struct {
 	// Address of the Vault or OpenBao server, e.g. "https://vault.example.com:8200".
 	Address string
 	// Token authenticates to the server; it needs create, read and update on
-	// <Mount>/data/<PathPrefix>/* and delete on <Mount>/metadata/<PathPrefix>/*.
+	// <Mount>/data/<PathPrefix>/* and delete on <Mount>/metadata/<PathPrefix>/*,
+	// and, for List alone, list on <Mount>/metadata/<PathPrefix>/*:
+	//
+	//	path "<Mount>/data/<PathPrefix>/*" {
+	//	  capabilities = ["create", "read", "update"]
+	//	}
+	//	path "<Mount>/metadata/<PathPrefix>/*" {
+	//	  capabilities = ["delete", "list"]
+	//	}
 	Token string
 	// Namespace is the Vault Enterprise or OpenBao namespace, if any.
 	Namespace string
@@ -94,6 +102,7 @@ const vaultMaxConflicts = 5
 
 type vaultStore struct {
 	kv          *vault.KVv2
+	logical     *vault.Logical // for List, which KVv2 lacks
 	mount       string
 	prefix      string
 	sealer      *sealer
@@ -195,6 +204,7 @@ func newVault(ctx context.Context, cfg VaultConfig) (Store, error) {
 		return nil, errors.New("tokenstore: the vault token store needs a Vault token: set it in the configuration or in VAULT_TOKEN")
 	}
 	s.kv = client.KVv2(s.mount)
+	s.logical = client.Logical()
 	key, _, err := spec.resolve(func() (*kdfRecord, error) { return s.salt(ctx) })
 	if err != nil {
 		return nil, err
@@ -503,6 +513,47 @@ func (s *vaultStore) Get(ctx context.Context, key Key) (*Entry, error) {
 		return nil, decryptError(err, s.where(key), s.remedy(key))
 	}
 	return e, nil
+}
+
+// List implements Store: a KV v2 LIST of <Mount>/metadata/<PathPrefix>,
+// then a read of each entry's secret, ignoring leases as Get does. Secrets
+// that hold no entry (a lease alone, a soft-deleted version, or gone since
+// the LIST), the passphrase salt's secret and sub-folders are left out.
+func (s *vaultStore) List(ctx context.Context) ([]Listed, error) {
+	folder := s.mount + "/metadata/" + s.prefix
+	lctx, cancel := context.WithTimeout(ctx, s.timeout)
+	sec, err := s.logical.ListWithContext(lctx, folder)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("tokenstore: listing the token store secrets in %q of the vault mount %q (the token needs the list capability on %s/*): %w", s.prefix, s.mount, folder, err)
+	}
+	if sec == nil || sec.Data == nil {
+		return nil, nil // Vault answers 404 for an empty folder
+	}
+	names, _ := sec.Data["keys"].([]any)
+	var out []Listed
+	for _, n := range names {
+		name, _ := n.(string)
+		key, ok := parseKeyName(name)
+		if !ok {
+			continue
+		}
+		st, _, err := s.read(ctx, key)
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
+		l := Listed{Key: key, Err: err}
+		if err == nil {
+			if st.sealed == nil {
+				continue
+			}
+			if l.Entry, err = s.sealer.open(key, st.sealed); err != nil {
+				l.Entry, l.Err = nil, decryptError(err, s.where(key), s.remedy(key))
+			}
+		}
+		out = append(out, l)
+	}
+	return sortListed(out), nil
 }
 
 // Delete implements Store. It removes the metadata and so every version:

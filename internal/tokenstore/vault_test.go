@@ -40,6 +40,7 @@ func newTestVault(t *testing.T, srv *kvv2test.Server, cfg VaultConfig) Store {
 func TestVault(t *testing.T) {
 	runStoreTests(t, withKey(vaultLocation))
 	runKeyTests(t, vaultLocation)
+	runListTests(t, vaultLocation, true)
 }
 
 func TestVault_processContention(t *testing.T) {
@@ -247,6 +248,63 @@ func TestVault_wrongKeyAndCorrupt(t *testing.T) {
 	}
 	if err := other.Delete(ctxT(t), k); err != nil {
 		t.Errorf("Delete: %v", err)
+	}
+}
+
+// TestVault_list: List reads the store's folder alone, and leaves out the
+// passphrase salt's secret, sub-folders and soft-deleted entries; a corrupt
+// entry is listed with its error; a token without the list capability
+// gets an error naming it.
+func TestVault_list(t *testing.T) {
+	srv := kvv2test.NewServer(t, "secret")
+	s := newTestVault(t, srv, VaultConfig{Key: "passphrase: list these entries please"})
+	good, corrupt, soft := KeyFor("good"), KeyFor("corrupt"), KeyFor("soft")
+	put(t, s, good, &Entry{AccessToken: "a", Kind: KindAccess})
+	srv.Put(DefaultVaultPathPrefix+"/"+corrupt.String(), map[string]any{"entry": "%%%"})
+	put(t, s, soft, &Entry{AccessToken: "s"})
+	req, err := http.NewRequestWithContext(ctxT(t), http.MethodDelete, srv.URL+"/v1/secret/data/"+DefaultVaultPathPrefix+"/"+soft.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Vault-Token", srv.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	srv.Put(DefaultVaultPathPrefix+"/sub/"+KeyFor("nested").String(), map[string]any{"entry": "x"})
+	srv.Put("elsewhere/"+KeyFor("elsewhere").String(), map[string]any{"entry": "x"})
+
+	got, err := s.List(ctxT(t))
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("List = %v, want the good and the corrupt entry", got)
+	}
+	for _, l := range got {
+		switch l.Key {
+		case good:
+			if l.Err != nil || l.Entry == nil || l.Entry.AccessToken != "a" || l.Entry.Kind != KindAccess {
+				t.Errorf("good entry listed as %v, %v", l.Entry, l.Err)
+			}
+		case corrupt:
+			if !errors.Is(l.Err, ErrCorrupt) || l.Entry != nil {
+				t.Errorf("corrupt entry listed as %v, %v; want ErrCorrupt", l.Entry, l.Err)
+			}
+		default:
+			t.Errorf("listed %s, which is not an entry of the store", l.Key)
+		}
+	}
+
+	// Another token, which the fake server refuses, as Vault does a token
+	// whose policy lacks list.
+	denied, err := NewVault(VaultConfig{Address: srv.URL, Token: "hvs.denied", Mount: srv.Mount, Key: testKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := denied.List(ctxT(t)); err == nil || !strings.Contains(err.Error(), "list capability on secret/metadata/"+DefaultVaultPathPrefix+"/*") {
+		t.Errorf("List without permission: %v, want an error naming the list capability", err)
 	}
 }
 

@@ -14,6 +14,10 @@
 //     version", and cas 0 allows only the creation of an absent secret.
 //   - DELETE /v1/<mount>/data/<path>: soft delete of the latest version.
 //   - GET and DELETE /v1/<mount>/metadata/<path>: versions; remove all.
+//   - LIST /v1/<mount>/metadata/<folder>, or GET with ?list=true as the
+//     client sends it: the names directly in the folder, sorted, sub-folders
+//     ending in "/", under "keys"; 404 with no errors when there is none.
+//     Soft-deleted secrets are listed, as Vault lists them.
 //   - X-Vault-Token is required on every request (403 "permission denied"
 //     otherwise) and X-Vault-Namespace is recorded.
 //
@@ -300,6 +304,10 @@ func (s *Server) writeData(w http.ResponseWriter, r *http.Request, path string) 
 func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request, path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.Method == "LIST" || (r.Method == http.MethodGet && r.URL.Query().Get("list") == "true") {
+		s.list(w, path)
+		return
+	}
 	sec := s.secrets[path]
 	switch r.Method {
 	case http.MethodGet:
@@ -332,6 +340,35 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request, path stri
 	default:
 		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
 	}
+}
+
+// list answers a LIST of folder; the caller holds s.mu.
+func (s *Server) list(w http.ResponseWriter, folder string) {
+	prefix := strings.TrimSuffix(folder, "/") + "/"
+	if prefix == "/" {
+		prefix = ""
+	}
+	seen := map[string]bool{}
+	keys := []string{}
+	for p := range s.secrets {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok || rest == "" {
+			continue
+		}
+		if i := strings.Index(rest, "/"); i >= 0 {
+			rest = rest[:i+1]
+		}
+		if !seen[rest] {
+			seen[rest] = true
+			keys = append(keys, rest)
+		}
+	}
+	if len(keys) == 0 {
+		writeErrors(w, http.StatusNotFound)
+		return
+	}
+	sort.Strings(keys)
+	writeData(w, http.StatusOK, map[string]any{"keys": keys})
 }
 
 func versionMetadata(n int, v *version) map[string]any {
