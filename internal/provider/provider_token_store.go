@@ -169,7 +169,8 @@ func tokenStoreAttribute() schema.SingleNestedAttribute {
 					},
 					"token": schema.StringAttribute{
 						MarkdownDescription: "The Vault token; it needs create, read and update on " +
-							"`<mount>/data/<path_prefix>/*` and delete on `<mount>/metadata/<path_prefix>/*`. Defaults " +
+							"`<mount>/data/<path_prefix>/*` and delete on `<mount>/metadata/<path_prefix>/*` (and list there for " +
+							"the `oauth2 store` commands). Defaults " +
 							"to the `VAULT_TOKEN` environment variable.",
 						Optional:  true,
 						Sensitive: true,

@@ -482,8 +482,8 @@ func (e *Engine) link(ctx context.Context, r Request, to tokenstore.Key) error {
 // authorization grant, which polls until a person approves) as the start of
 // a connection's refresh chain, as if the engine had run the grant. The save
 // survives cancellation: the server has issued the token by now.
-func (e *Engine) Adopt(ctx context.Context, connection string, req oauthclient.Request, tok *oauthclient.Token) error {
-	entry := e.entryFrom(tok, req)
+func (e *Engine) Adopt(ctx context.Context, connection string, r Request, tok *oauthclient.Token) error {
+	entry := r.label(e.entryFrom(tok, r.Token), tokenstore.KindChain)
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	_, err := e.store.Update(ctx, ConnectionKey(connection), func(context.Context, *tokenstore.Entry) (*tokenstore.Entry, error) {
