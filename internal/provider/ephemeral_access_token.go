@@ -274,7 +274,7 @@ func (e *accessTokenEphemeralResource) Open(ctx context.Context, req ephemeral.O
 		policy.MaxAge = maxAge
 		policy.Fresh = maxAge == 0
 	}
-	res, err := e.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: connectionID}, policy)
+	res, err := e.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: connectionID, Label: "oauth2_access_token"}, policy)
 	switch {
 	case errors.Is(err, tokens.ErrNoRefreshToken):
 		resp.Diagnostics.AddAttributeError(path.Root("connection_id"), "Unable to Obtain OAuth2 Access Token",

@@ -675,6 +675,7 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 		Token:                tokenReq,
 		Connection:           plan.ID.ValueString(),
 		AdoptConnectionEntry: adopt,
+		Label:                plan.Label.ValueString(),
 	}, tokens.Policy{Fresh: true})
 	if err != nil {
 		addTokenError(&diags, "Unable to Validate OAuth2 Connection", fmt.Sprintf("connection %q", plan.Label.ValueString()),

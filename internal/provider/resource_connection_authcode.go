@@ -138,7 +138,7 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 		// A code exchange starts a new grant: the connection's store entry
 		// takes its tokens, named by the connection's id; state keeps only
 		// that id.
-		res, err := r.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: plan.ID.ValueString()}, tokens.Policy{Fresh: true})
+		res, err := r.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: plan.ID.ValueString(), Label: plan.Label.ValueString()}, tokens.Policy{Fresh: true})
 		if err != nil {
 			var notes []string
 			if invalidGrantNote != "" && tokens.IsInvalidGrant(err) {
@@ -186,7 +186,7 @@ func (r *connectionResource) applyAuthorizationCode(ctx context.Context, plan, c
 		}
 		tokenReq.GrantType = oauthclient.GrantRefreshToken
 		ctx = maskSecrets(ctx, requestSecrets(tokenReq)...)
-		res, err := r.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: plan.ID.ValueString()}, tokens.Policy{Fresh: true})
+		res, err := r.data.tokens.Token(ctx, tokens.Request{Token: tokenReq, Connection: plan.ID.ValueString(), Label: plan.Label.ValueString()}, tokens.Policy{Fresh: true})
 		if err != nil {
 			addTokenError(&diags, "Unable to Validate OAuth2 Connection", fmt.Sprintf("connection %q", plan.Label.ValueString()),
 				tokenReq.TokenURL, r.data.backend, err)
