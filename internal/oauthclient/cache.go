@@ -53,6 +53,7 @@ func requestKey(r *Request) cacheKey {
 	b = appendField(b, r.Code)
 	b = appendField(b, r.RedirectURI)
 	b = appendField(b, r.CodeVerifier)
+	b = appendField(b, r.DeviceCode)
 	// Keys and certificates by their public identity; ready assertions and
 	// subject tokens as they are (a new one is a new request).
 	if r.ClientKey != nil {

@@ -262,7 +262,7 @@ func TestRequestKey_everyField(t *testing.T) {
 		TokenURL: "https://idp.example/t", TenantID: "t", GrantType: "g", AuthStyle: "a", Encoding: "e",
 		ClientID: "ci", ClientSecret: "cs", Scopes: []string{"s1"}, ScopeDelimiter: ",", Scope: "",
 		Username: "u", Password: "p", RefreshToken: "r", Code: "c", RedirectURI: "ru", CodeVerifier: "cv",
-		ExtraParams: map[string]string{"k": "v"},
+		DeviceCode: "dc", ExtraParams: map[string]string{"k": "v"},
 	}
 	k0 := requestKey(&base)
 	typ := reflect.TypeFor[Request]()

@@ -4,7 +4,8 @@
 //
 // It performs the client credentials (RFC 6749 §4.4), resource owner password
 // (§4.3), refresh token (§6) and authorization code (§4.1, with PKCE S256 from
-// RFC 7636) grants; authenticates the client with HTTP Basic (§2.3.1), in the
+// RFC 7636) grants, and the device authorization grant (RFC 8628, see
+// AuthorizeDevice and PollDeviceToken); authenticates the client with HTTP Basic (§2.3.1), in the
 // body, not at all, or by detecting which one the server accepts; encodes the
 // request as a form (the RFC) or as JSON (a common platform convention); and
 // parses JSON and form-encoded answers, including the quirks seen in the wild
@@ -13,7 +14,8 @@
 // # Secrets
 //
 // Every error and log field is scrubbed of the secrets the request carried
-// (client secret, password, refresh token, authorization code, code verifier)
+// (client secret, password, refresh token, authorization code, code verifier,
+// device code)
 // and of the tokens an answer carried, even when the server echoes them back
 // in its body, its error_description or a Location header, and in any
 // encoding a server or gateway may apply: percent-encoded in either case or

@@ -55,7 +55,7 @@ type redactor struct {
 
 func newRedactor(req *Request) *redactor {
 	rd := &redactor{basicID: req.ClientID, basicSecret: req.ClientSecret}
-	rd.add(req.ClientSecret, req.Password, req.RefreshToken, req.Code, req.CodeVerifier)
+	rd.add(req.ClientSecret, req.Password, req.RefreshToken, req.Code, req.CodeVerifier, req.DeviceCode)
 	rd.add(req.AlsoRedact...)
 	for _, t := range []string{req.ClientAssertion, req.Assertion, req.SubjectToken, req.ActorToken} {
 		if t != "" {

@@ -34,6 +34,10 @@ const (
 	// GrantJWTBearer presents a signed JWT as the authorization grant
 	// (RFC 7523 §2.1): Salesforce's JWT bearer flow, Google service accounts.
 	GrantJWTBearer GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	// GrantDeviceCode polls for the token of a device authorization (RFC
+	// 8628 §3.4) with the device code; see Client.AuthorizeDevice and
+	// Client.PollDeviceToken.
+	GrantDeviceCode GrantType = "urn:ietf:params:oauth:grant-type:device_code"
 )
 
 // Token types of RFC 8693 §3, for SubjectTokenType and its kin.
@@ -163,6 +167,10 @@ type Request struct {
 	Code         string
 	RedirectURI  string
 	CodeVerifier string
+
+	// DeviceCode is the device_code of a device authorization (RFC 8628
+	// §3.4), presented by the GrantDeviceCode grant; a secret.
+	DeviceCode string
 
 	// ClientKey signs a fresh client assertion for every attempt
 	// (AuthPrivateKeyJWT); its iss and sub are ClientID.
@@ -320,6 +328,10 @@ func (r *Request) prepare() (*prepared, error) {
 		if r.ClientID == "" {
 			return nil, errors.New("oauthclient: the authorization_code grant needs a client id (RFC 6749 §4.1.3)")
 		}
+	case GrantDeviceCode:
+		if r.DeviceCode == "" {
+			return nil, errors.New("oauthclient: the device code grant needs a device code (RFC 8628 §3.4)")
+		}
 	case GrantTokenExchange:
 		if r.SubjectToken == "" || r.SubjectTokenType == "" {
 			return nil, errors.New("oauthclient: the token exchange grant needs a subject token and its type (RFC 8693 §2.1)")
@@ -340,6 +352,9 @@ func (r *Request) prepare() (*prepared, error) {
 	}
 	if r.GrantType != GrantTokenExchange && (r.SubjectToken != "" || r.ActorToken != "" || r.RequestedTokenType != "") {
 		return nil, fmt.Errorf("oauthclient: subject, actor and requested token types belong to the token exchange grant, not %q", r.GrantType)
+	}
+	if r.GrantType != GrantDeviceCode && r.DeviceCode != "" {
+		return nil, fmt.Errorf("oauthclient: a device code belongs to the device code grant, not %q", r.GrantType)
 	}
 	if r.GrantType != GrantJWTBearer && (r.Assertion != "" || r.AssertionKey != nil) {
 		return nil, fmt.Errorf("oauthclient: an assertion belongs to the JWT bearer grant, not %q", r.GrantType)
@@ -445,9 +460,9 @@ func (p *prepared) signs(style AuthStyle) bool {
 }
 
 // params returns the body parameters (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6,
-// RFC 7523, RFC 8693) for a resolved client authentication style. sign, when
-// not nil, signs the assertions the request asks the client to make; nil
-// leaves placeholders, which is enough to check parameter names.
+// RFC 7523, RFC 8628 §3.4, RFC 8693) for a resolved client authentication
+// style. sign, when not nil, signs the assertions the request asks the client
+// to make; nil leaves placeholders, which is enough to check parameter names.
 func (p *prepared) params(style AuthStyle, sign *assertionSigner) (url.Values, error) {
 	r := p.req
 	m := make(url.Values, 8+len(r.ExtraParams))
@@ -468,6 +483,8 @@ func (p *prepared) params(style AuthStyle, sign *assertionSigner) (url.Values, e
 		if r.CodeVerifier != "" {
 			set("code_verifier", r.CodeVerifier)
 		}
+	case GrantDeviceCode:
+		set("device_code", r.DeviceCode)
 	case GrantTokenExchange:
 		set("subject_token", r.SubjectToken)
 		set("subject_token_type", r.SubjectTokenType)

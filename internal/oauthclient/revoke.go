@@ -118,27 +118,29 @@ func (c *Client) Revoke(ctx context.Context, r RevokeRequest) error {
 			Reason: fmt.Sprintf("the revocation endpoint answered with a redirect (status %d) to %s; a revocation carries the token and the client's credentials "+
 				"and is never redirected, so set the revocation url to the final address", ans.status, redirectTarget(u, ans.header.Get("Location"), rd))}
 	}
-	e := endpointError(ans, rd)
-	e.TokenURL, e.endpoint = ec.shown, "revocation endpoint"
+	e := endpointError(ans, rd, "revocation endpoint")
+	e.TokenURL = ec.shown
 	return e
 }
 
-// endpointError reads a refusal: an RFC 6749 §5.2 error object (RFC 7009
-// §2.2.1 uses that shape), or a plain reason saying what the answer held.
-// Every server-supplied part is cleaned, capped and scrubbed.
-func endpointError(ans *endpointAnswer, rd *redactor) *Error {
+// endpointError reads a refusal of the endpoint named kind ("revocation
+// endpoint"): an RFC 6749 §5.2 error object (RFC 7009 §2.2.1 and RFC 8628
+// §3.2 use that shape), or a plain reason saying what the answer held. Every
+// server-supplied part is cleaned, capped and scrubbed.
+func endpointError(ans *endpointAnswer, rd *redactor, kind string) *Error {
 	fields, detail := answerDetail(ans.header.Get("Content-Type"), ans.data, rd)
 	if s, ok := fields["error"].(string); ok {
 		if code := errorCode(rd.serverText(s, maxServerText)); code != "" {
 			return &Error{
 				StatusCode:  ans.status,
+				endpoint:    kind,
 				Code:        code,
 				Description: rd.serverText(scalarString(fields["error_description"]), maxServerText),
 				URI:         rd.serverText(scalarString(fields["error_uri"]), maxServerText),
 			}
 		}
 	}
-	return &Error{StatusCode: ans.status, Reason: fmt.Sprintf("the revocation endpoint answered with status %d and %s, no OAuth error code", ans.status, detail)}
+	return &Error{StatusCode: ans.status, endpoint: kind, Reason: fmt.Sprintf("the %s answered with status %d and %s, no OAuth error code", kind, ans.status, detail)}
 }
 
 // prepare checks r and returns it as a prepared token request (the

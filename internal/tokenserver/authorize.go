@@ -1,16 +1,19 @@
 package tokenserver
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // handleAuthorize is the authorization endpoint (RFC 6749 §4.1.1). There is
-// no login page: every valid request is approved at once on behalf of the
-// user named by login_hint, or else the first configured user, and answered
-// with a redirect carrying the code and state (RFC 6749 §4.1.2).
+// no login page: every valid request is approved on behalf of the user named
+// by login_hint, or else the first configured user, and answered with a
+// redirect carrying the code and state (RFC 6749 §4.1.2): at once, or with
+// Config.ConsentPage once the user allows it on the consent page.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counters.AuthorizeRequests++
@@ -73,9 +76,112 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if _, known := s.cfg.Users[user]; !known {
 		user = s.defaultUser()
 	}
+	s.mu.Unlock()
+	if s.cfg.ConsentPage && !s.consent(w, r, q, clientID, user, scope, redirectURI, state) {
+		return
+	}
+	s.mu.Lock()
 	code := s.issueCodeLocked(clientID, user, redirectURI, challenge, scope)
 	s.mu.Unlock()
 	redirect(w, r, redirectURI, url.Values{"code": {code}}, state)
+}
+
+// Fields the consent form adds to the request's parameters.
+const (
+	consentCSRFField     = "csrf_token"
+	consentDecisionField = "decision"
+)
+
+// consentForm is what an anti-CSRF token of a consent page was issued for:
+// the request's parameters, encoded, until expiry.
+type consentForm struct {
+	params string
+	expiry time.Time
+}
+
+type consentPageData struct {
+	Message  string
+	ClientID string
+	User     string
+	Scopes   []string
+	Action   string
+	Hidden   []hiddenField
+	Form     bool
+}
+
+type hiddenField struct{ Name, Value string }
+
+// Title is the page's title and heading.
+func (d consentPageData) Title() string {
+	if d.ClientID == "" {
+		return "Authorize"
+	}
+	return "Authorize " + d.ClientID
+}
+
+// DecisionField names the buttons' field.
+func (consentPageData) DecisionField() string { return consentDecisionField }
+
+// consent asks the user about a valid authorization request (Config.
+// ConsentPage). A GET answers the consent page; a POST from it answers the
+// user's decision: true for Allow, for the caller to issue the code, and
+// otherwise the answer is written here: a redirect with access_denied for
+// Deny (RFC 6749 §4.1.2.1), 403 for a missing, wrong, used or expired
+// anti-CSRF token, 400 for no decision.
+func (s *Server) consent(w http.ResponseWriter, r *http.Request, q url.Values, clientID, user, scope, redirectURI, state string) bool {
+	params := url.Values{}
+	for k, v := range q {
+		if k != consentCSRFField && k != consentDecisionField {
+			params[k] = v
+		}
+	}
+	encoded := params.Encode()
+	data := consentPageData{ClientID: clientID, User: user, Scopes: splitScope(scope), Action: AuthorizePath, Form: true}
+
+	if r.Method == http.MethodGet {
+		token := newID("csrf_")
+		now := s.now()
+		s.mu.Lock()
+		for t, f := range s.consents {
+			if !now.Before(f.expiry) {
+				delete(s.consents, t)
+			}
+		}
+		s.consents[token] = consentForm{params: encoded, expiry: now.Add(codeLifetime)}
+		s.mu.Unlock()
+		keys := slices.Sorted(maps.Keys(params))
+		for _, k := range keys {
+			for _, v := range params[k] {
+				data.Hidden = append(data.Hidden, hiddenField{k, v})
+			}
+		}
+		data.Hidden = append(data.Hidden, hiddenField{consentCSRFField, token})
+		renderPage(w, http.StatusOK, "consent", data)
+		return false
+	}
+
+	// A token is good for one answer to the very request it was issued
+	// for: a forged or replayed POST, or one whose parameters were changed
+	// (another redirect_uri, more scope), is refused.
+	token := q.Get(consentCSRFField)
+	s.mu.Lock()
+	f, ok := s.consents[token]
+	delete(s.consents, token)
+	s.mu.Unlock()
+	if !ok || len(q[consentCSRFField]) != 1 || f.params != encoded || !s.now().Before(f.expiry) {
+		renderPage(w, http.StatusForbidden, "consent", consentPageData{ClientID: clientID,
+			Message: "This form was not issued by this server for this request, or was already used or has expired. Start the authorization again."})
+		return false
+	}
+	switch q.Get(consentDecisionField) {
+	case "allow":
+		return true
+	case "deny":
+		redirect(w, r, redirectURI, url.Values{"error": {"access_denied"}, "error_description": {"the user denied the request"}}, state)
+		return false
+	}
+	renderPage(w, http.StatusBadRequest, "consent", consentPageData{ClientID: clientID, Message: "Choose Allow or Deny. Start the authorization again."})
+	return false
 }
 
 // resolveRedirect picks the redirect URI for a request: the one given, if

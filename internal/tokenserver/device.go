@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -227,29 +226,18 @@ func (s *Server) decideDevice(userCode string, decision deviceState) (string, er
 	return dg.username, nil
 }
 
-// devicePage is the verification page. There is no login and no CSRF token:
-// the server listens on loopback only and approves as its default user,
-// like the authorization endpoint.
-var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Device authorization</title></head>
-<body>
-<h1>Device authorization</h1>
-{{if .Message}}<p>{{.Message}}</p>
-{{end}}{{if .Form}}<form method="post">
-<label>Code <input name="user_code" value="{{.UserCode}}" autocomplete="off" autofocus></label>
-<button name="action" value="approve">Approve</button>
-<button name="action" value="deny">Deny</button>
-</form>
-{{end}}</body>
-</html>
-`))
+// The verification page (see pages) has no login and no CSRF token: the
+// server listens on loopback only and approves as its default user, like
+// the authorization endpoint without Config.ConsentPage.
 
 type devicePageData struct {
 	Message  string
 	UserCode string
 	Form     bool
 }
+
+// Title is the page's title and heading.
+func (devicePageData) Title() string { return "Device authorization" }
 
 // handleDevice is the verification URI (RFC 8628 §3.3): GET shows a form,
 // with the code of verification_uri_complete filled in; POST with user_code
@@ -292,10 +280,7 @@ func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 func renderDevicePage(w http.ResponseWriter, status int, data devicePageData) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = devicePage.Execute(w, data)
+	renderPage(w, status, "device", data)
 }
 
 // newUserCode draws userCodeLength letters of userCodeAlphabet uniformly,

@@ -235,6 +235,15 @@ type Config struct {
 	// means no minimum at all, for tests that poll in a tight loop.
 	DevicePollInterval time.Duration
 
+	// ConsentPage makes the authorization endpoint ask the user first: a
+	// GET answers an HTML page naming the client, the scopes to be granted
+	// and the user, with Allow and Deny buttons in a form that POSTs the
+	// request's parameters back with a single-use anti-CSRF token. Allow
+	// redirects with the code, Deny with error=access_denied (RFC 6749
+	// §4.1.2.1); a POST without a valid token is refused with 403. Without
+	// it every valid request is approved at once.
+	ConsentPage bool
+
 	// Now is the clock; nil means time.Now. Tests move it to expire tokens.
 	Now func() time.Time
 }
@@ -254,6 +263,7 @@ type Server struct {
 	ucodes   map[string]string       // normalized user code to device code
 	revoked  map[string]bool         // grant families revoked by reuse detection or RFC 7009
 	usedJTIs map[string]time.Time    // iss + NUL + jti of accepted JWTs, until their exp
+	consents map[string]consentForm  // anti-CSRF token of a consent page to what it was issued for
 	counters Stats
 
 	lifeMu sync.Mutex
@@ -295,6 +305,7 @@ func New(cfg Config) *Server {
 		ucodes:   map[string]string{},
 		revoked:  map[string]bool{},
 		usedJTIs: map[string]time.Time{},
+		consents: map[string]consentForm{},
 	}
 	if s.now == nil {
 		s.now = time.Now
