@@ -14,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	// The project's test server, not the token engine (internal/tokens) the
-	// depguard rule keeps out, whose path it merely begins with.
-	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenserver" //nolint:depguard // see above
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenserver"
 )
 
 const (
