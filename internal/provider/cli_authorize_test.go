@@ -198,12 +198,11 @@ type lineWriter struct {
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.buf.Write(p)
 	for {
-		line, err := w.buf.ReadString('\n')
-		if err != nil {
-			w.buf.WriteString(line)
+		i := bytes.IndexByte(w.buf.Bytes(), '\n')
+		if i < 0 {
 			return len(p), nil
 		}
-		w.fn(line)
+		w.fn(string(w.buf.Next(i + 1)))
 	}
 }
 

@@ -776,7 +776,7 @@ func TestAccConnection_planTimeValidation(t *testing.T) {
 			body: `grant_type = "authorization_code"
   client_id = "c"
   redirect_uri = "http://127.0.0.1/cb"`,
-			want: `authorization_url must be set`,
+			want: `authorization_url or preset or issuer\s+must be set`,
 		},
 		"authorization code without redirect_uri": {
 			body: `grant_type = "authorization_code"
