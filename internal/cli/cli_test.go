@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,5 +47,38 @@ func TestUsage(t *testing.T) {
 	errOut.Reset()
 	if code := Main(context.Background(), []string{"authorize", "my-secret"}, env); code != 2 || !strings.Contains(errOut.String(), "never given on the command line") {
 		t.Errorf("a positional argument exited %d: %s", code, errOut.String())
+	}
+}
+
+// --address reads the connection's id and settings from the CLI's
+// `show -json`; flags win, and the secret never comes from state.
+func TestConnectionFromState(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "fake-tofu")
+	doc := `{"values":{"root_module":{"resources":[{"address":"oauth2_connection.crm","type":"oauth2_connection","values":{` +
+		`"id":"0b9b2c1e-6a5f-4f57-9d2c-2f6f2b1f7c11","label":"CRM","token_url":"https://idp.example/token",` +
+		`"authorization_url":"https://idp.example/authorize","client_id":"crm-client","client_auth":"auto",` +
+		`"client_secret":"from-state","redirect_uri":"http://127.0.0.1:8765/cb","scopes":["a","b"]}}]}}}`
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1 $2\" = \"show -json\" ] || exit 3\ncat <<'EOF'\n"+doc+"\nEOF\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f := connectionFlags{address: "oauth2_connection.crm", dir: dir, tfCLI: script, clientID: "override", secretEnv: "SECRET"}
+	env := Env{Getenv: func(k string) string {
+		if k == "SECRET" {
+			return "from-env"
+		}
+		return ""
+	}, Stderr: &bytes.Buffer{}}
+	conn, err := f.resolve(context.Background(), env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn.id != "0b9b2c1e-6a5f-4f57-9d2c-2f6f2b1f7c11" || conn.label != "CRM" || conn.req.TokenURL != "https://idp.example/token" ||
+		conn.authorizationURL != "https://idp.example/authorize" || conn.req.RedirectURI != "http://127.0.0.1:8765/cb" ||
+		strings.Join(conn.req.Scopes, " ") != "a b" {
+		t.Errorf("connection = %+v", conn)
+	}
+	if conn.req.ClientID != "override" || conn.req.ClientSecret != "from-env" || conn.req.AuthStyle != "" {
+		t.Errorf("client %q secret %q auth %q: want the flag, the environment, and auto left to the defaults", conn.req.ClientID, conn.req.ClientSecret, conn.req.AuthStyle)
 	}
 }

@@ -78,7 +78,11 @@ func (c *connectionFlags) resolve(ctx context.Context, env Env, client *oauthcli
 		ClientAuth: c.clientAuth, ScopeDelimiter: c.scopeDelimiter, RequestEncoding: c.encoding,
 		Preset: c.preset, PresetParams: c.presetParams.m, Issuer: c.issuer,
 	}
-	r, err := endpoints.Resolve(ctx, in, client)
+	var discoverer endpoints.Discoverer
+	if client != nil {
+		discoverer = client
+	}
+	r, err := endpoints.Resolve(ctx, in, discoverer)
 	if err != nil {
 		var ee *endpoints.Error
 		if errors.As(err, &ee) {
