@@ -23,19 +23,20 @@ type Settings struct {
 	TokenURL         string
 	AuthorizationURL string
 	RevocationURL    string
-	ClientAuth       string
-	ScopeDelimiter   string
-	RequestEncoding  string
-	Preset           string
-	PresetParams     map[string]string
-	Issuer           string
+	// DeviceAuthorizationURL is the device authorization endpoint (RFC 8628).
+	DeviceAuthorizationURL string
+	ClientAuth             string
+	ScopeDelimiter         string
+	RequestEncoding        string
+	Preset                 string
+	PresetParams           map[string]string
+	Issuer                 string
 }
 
 // Resolved are the settings with the preset's and the metadata's values
 // filled in, and what else they name.
 type Resolved struct {
 	Settings
-	DeviceAuthorizationURL string
 	// AuthMethods are the client authentication methods the metadata lists
 	// for the token endpoint; nil without discovery.
 	AuthMethods []string
@@ -86,14 +87,15 @@ func Resolve(ctx context.Context, s Settings, d Discoverer) (Resolved, error) {
 		fill(&r.ClientAuth, p.ClientAuth)
 		fill(&r.ScopeDelimiter, p.ScopeDelimiter)
 		fill(&r.RequestEncoding, p.RequestEncoding)
-		r.DeviceAuthorizationURL = eps.DeviceAuthorizationURL
+		fill(&r.DeviceAuthorizationURL, eps.DeviceAuthorizationURL)
 		r.ClientAuthChosen = r.ClientAuthChosen || p.ClientAuth != ""
 		if issuer == "" && r.TokenURL == "" {
 			issuer = eps.Issuer
 		}
 	}
 	needsMetadata := r.TokenURL == "" || !r.ClientAuthChosen ||
-		(r.GrantType == string(oauthclient.GrantAuthorizationCode) && r.AuthorizationURL == "")
+		(r.GrantType == string(oauthclient.GrantAuthorizationCode) && r.AuthorizationURL == "") ||
+		(r.GrantType == string(oauthclient.GrantDeviceCode) && r.DeviceAuthorizationURL == "")
 	if issuer == "" || !needsMetadata || d == nil {
 		return r, nil
 	}

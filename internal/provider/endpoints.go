@@ -32,15 +32,16 @@ func (d *providerData) resolveSettings(ctx context.Context, settings, configured
 		return effective.ValueString()
 	}
 	in := endpoints.Settings{
-		GrantType:        settings.GrantType.ValueString(),
-		TokenURL:         settings.TokenURL.ValueString(),
-		AuthorizationURL: settings.AuthorizationURL.ValueString(),
-		RevocationURL:    settings.RevocationURL.ValueString(),
-		ClientAuth:       given(settings.ClientAuth, configured.ClientAuth),
-		ScopeDelimiter:   given(settings.ScopeDelimiter, configured.ScopeDelimiter),
-		RequestEncoding:  given(settings.RequestEncoding, configured.RequestEncoding),
-		Preset:           settings.Preset.ValueString(),
-		Issuer:           settings.Issuer.ValueString(),
+		GrantType:              string(grantFromSetting(settings.GrantType.ValueString())),
+		TokenURL:               settings.TokenURL.ValueString(),
+		AuthorizationURL:       settings.AuthorizationURL.ValueString(),
+		RevocationURL:          settings.RevocationURL.ValueString(),
+		DeviceAuthorizationURL: settings.DeviceAuthURL.ValueString(),
+		ClientAuth:             given(settings.ClientAuth, configured.ClientAuth),
+		ScopeDelimiter:         given(settings.ScopeDelimiter, configured.ScopeDelimiter),
+		RequestEncoding:        given(settings.RequestEncoding, configured.RequestEncoding),
+		Preset:                 settings.Preset.ValueString(),
+		Issuer:                 settings.Issuer.ValueString(),
 	}
 	if !settings.PresetParams.IsNull() && !settings.PresetParams.IsUnknown() {
 		diags.Append(settings.PresetParams.ElementsAs(ctx, &in.PresetParams, false)...)

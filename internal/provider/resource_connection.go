@@ -78,6 +78,7 @@ type connectionResourceModel struct {
 	TokenType               types.String `tfsdk:"token_type"`
 	IssuedTokenType         types.String `tfsdk:"issued_token_type"`
 	RevocationEndpoint      types.String `tfsdk:"revocation_endpoint"`
+	DeviceUserCode          types.String `tfsdk:"device_user_code"`
 	GrantedScopes           types.List   `tfsdk:"granted_scopes"`
 	ExpiresIn               types.Int64  `tfsdk:"expires_in"`
 	AuthorizationRequestURL types.String `tfsdk:"authorization_request_url"`
@@ -191,6 +192,12 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "The `token_type` the server answered with (RFC 6749 §7.1).",
 		Computed:            true,
 		PlanModifiers:       validationOutput,
+	}
+	attrs["device_user_code"] = schema.StringAttribute{
+		MarkdownDescription: "With `grant_type = \"device_code\"` while the connection waits for approval: the code " +
+			"to enter at `authorization_request_url` (RFC 8628 §3.3). Null otherwise.",
+		Computed:      true,
+		PlanModifiers: validationOutput,
 	}
 	attrs["revocation_endpoint"] = schema.StringAttribute{
 		MarkdownDescription: "The revocation endpoint (RFC 7009) in use: `revocation_url`, or the one `preset` or the " +
@@ -332,6 +339,12 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 		switch {
 		case validationInputsChanged(state, &plan):
 			plan.markValidationUnknown()
+		case state.Status.ValueString() == statusPendingAuthorization && plan.GrantType.ValueString() == grantDeviceCode:
+			changed, d := r.pollDevice(ctx, state, &plan, &config)
+			resp.Diagnostics.Append(d...)
+			if changed {
+				plan.markValidationUnknown()
+			}
 		case state.Status.ValueString() == statusPendingAuthorization && config.AuthorizationCodeWO.IsNull() && r.authorizedOutside(ctx, state):
 			// Authorized with the command-line tool: apply proves the
 			// stored refresh token and marks the connection authorized.
@@ -350,8 +363,11 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 
 	if grant := plan.GrantType; !grant.IsUnknown() {
 		g := oauthclient.GrantType(grant.ValueString())
-		if plan.AuthorizationRequestURL.IsUnknown() && g != oauthclient.GrantAuthorizationCode {
+		if plan.AuthorizationRequestURL.IsUnknown() && g != oauthclient.GrantAuthorizationCode && g != grantDeviceCode {
 			plan.AuthorizationRequestURL = types.StringNull()
+		}
+		if plan.DeviceUserCode.IsUnknown() && g != grantDeviceCode {
+			plan.DeviceUserCode = types.StringNull()
 		}
 		// Only a refresh token the server issues or rotates while no token
 		// store is configured is kept in state; see apply.
@@ -369,6 +385,7 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 		"token_type":                plan.TokenType,
 		"issued_token_type":         plan.IssuedTokenType,
 		"revocation_endpoint":       plan.RevocationEndpoint,
+		"device_user_code":          plan.DeviceUserCode,
 		"granted_scopes":            plan.GrantedScopes,
 		"expires_in":                plan.ExpiresIn,
 		"authorization_request_url": plan.AuthorizationRequestURL,
@@ -392,6 +409,7 @@ func (m *connectionResourceModel) markValidationUnknown() {
 	m.TokenType = types.StringUnknown()
 	m.IssuedTokenType = types.StringUnknown()
 	m.RevocationEndpoint = types.StringUnknown()
+	m.DeviceUserCode = types.StringUnknown()
 	m.AuthorizationRequestURL = types.StringUnknown()
 	m.ObtainedRefreshToken = types.StringUnknown()
 	m.GrantedScopes = types.ListUnknown(types.StringType)
@@ -636,8 +654,13 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 	ctx = tflog.SetField(ctx, "grant_type", plan.GrantType.ValueString())
 
 	if plan.GrantType.ValueString() == string(oauthclient.GrantAuthorizationCode) {
+		plan.DeviceUserCode = types.StringNull()
 		return r.applyAuthorizationCode(ctx, plan, config, prior, priorPrivate, private)
 	}
+	if plan.GrantType.ValueString() == grantDeviceCode {
+		return r.applyDeviceCode(ctx, plan, config, prior)
+	}
+	plan.DeviceUserCode = types.StringNull()
 	plan.AuthorizationRequestURL = types.StringNull()
 	plan.ObtainedRefreshToken = types.StringNull()
 
@@ -716,7 +739,7 @@ func (r *connectionResource) apply(ctx context.Context, plan, config, prior *con
 // and authorization_code grants may start one.
 func keepsRefreshToken(grant oauthclient.GrantType) bool {
 	switch grant {
-	case oauthclient.GrantRefreshToken, oauthclient.GrantPassword, oauthclient.GrantAuthorizationCode:
+	case oauthclient.GrantRefreshToken, oauthclient.GrantPassword, oauthclient.GrantAuthorizationCode, grantDeviceCode:
 		return true
 	}
 	return false
@@ -755,6 +778,7 @@ func (m *connectionResourceModel) copyOutputs(prior *connectionResourceModel) {
 	m.TokenType = prior.TokenType
 	m.IssuedTokenType = prior.IssuedTokenType
 	m.RevocationEndpoint = prior.RevocationEndpoint
+	m.DeviceUserCode = prior.DeviceUserCode
 	m.GrantedScopes = prior.GrantedScopes
 	m.ExpiresIn = prior.ExpiresIn
 	if m.GrantedScopes.IsNull() || m.GrantedScopes.IsUnknown() {

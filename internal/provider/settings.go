@@ -37,6 +37,7 @@ var (
 		string(oauthclient.GrantAuthorizationCode),
 		grantTokenExchange,
 		grantJWTBearer,
+		grantDeviceCode,
 	}
 	// ephemeralGrantTypes are the grants oauth2_access_token runs: every one
 	// but authorization_code, whose code is single-use.
@@ -131,6 +132,12 @@ var connectionSettings = []settingSpec{
 			"configuration and `preset` leave them unset, and picks the client authentication from the methods it lists " +
 			"when `client_auth` is unset. The document's issuer must match exactly.",
 		validators: []validator.String{issuerValidator{}},
+	},
+	{
+		name: "device_authorization_url",
+		description: "The device authorization endpoint (RFC 8628 §3.1), for `grant_type = \"device_code\"` and the " +
+			"`oauth2 authorize --device` command. Supplied by `preset` or `issuer` when unset.",
+		validators: []validator.String{tokenURLValidator{}},
 	},
 	{
 		name: "revocation_url",
@@ -602,6 +609,7 @@ type connectionSettingsModel struct {
 	PresetParams     types.Map    `tfsdk:"preset_params"`
 	Issuer           types.String `tfsdk:"issuer"`
 	RevocationURL    types.String `tfsdk:"revocation_url"`
+	DeviceAuthURL    types.String `tfsdk:"device_authorization_url"`
 
 	SigningKey    types.Object `tfsdk:"signing_key"`
 	IdentityToken types.Object `tfsdk:"identity_token"`
@@ -666,6 +674,8 @@ func (m *connectionSettingsModel) stringField(name string) *types.String {
 		return &m.Issuer
 	case "revocation_url":
 		return &m.RevocationURL
+	case "device_authorization_url":
+		return &m.DeviceAuthURL
 	}
 	return nil
 }
@@ -688,7 +698,7 @@ func (m connectionSettingsModel) values() []attr.Value {
 	return []attr.Value{
 		m.GrantType, m.TokenURL, m.ClientID, m.ClientSecret, m.ClientAuth, m.Scopes, m.ScopeDelimiter,
 		m.RequestEncoding, m.ExtraParams, m.TenantID, m.Username, m.Password, m.RefreshToken,
-		m.AuthorizationURL, m.RedirectURI, m.Preset, m.PresetParams, m.Issuer, m.RevocationURL,
+		m.AuthorizationURL, m.RedirectURI, m.Preset, m.PresetParams, m.Issuer, m.RevocationURL, m.DeviceAuthURL,
 		m.SigningKey, m.IdentityToken, m.TokenExchange, m.JWTBearer, m.TLSClient,
 	}
 }

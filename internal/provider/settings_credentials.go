@@ -22,6 +22,7 @@ import (
 const (
 	grantTokenExchange = "token_exchange"
 	grantJWTBearer     = "jwt_bearer"
+	grantDeviceCode    = "device_code"
 )
 
 // grantFromSetting maps a grant_type value to the grant sent.
@@ -31,6 +32,8 @@ func grantFromSetting(s string) oauthclient.GrantType {
 		return oauthclient.GrantTokenExchange
 	case grantJWTBearer:
 		return oauthclient.GrantJWTBearer
+	case grantDeviceCode:
+		return oauthclient.GrantDeviceCode
 	}
 	return oauthclient.GrantType(s)
 }

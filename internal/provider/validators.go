@@ -388,6 +388,8 @@ func connectionRules(withWriteOnly bool) []settingsRule {
 		grant("authorization_code", "client_id"),
 		grant("authorization_code", "authorization_url", "preset", "issuer"),
 		grant("authorization_code", "redirect_uri"),
+		grant(grantDeviceCode, "client_id"),
+		grant(grantDeviceCode, "device_authorization_url", "preset", "issuer"),
 		grant(grantTokenExchange, join(secret("token_exchange.subject_token"), []string{"identity_token"})...),
 		grant(grantJWTBearer, join(secret("jwt_bearer.assertion"), []string{"signing_key", "identity_token"})...),
 		requiredWhenValidator{

@@ -495,6 +495,47 @@ func (e *Engine) Adopt(ctx context.Context, connection string, r Request, tok *o
 	return nil
 }
 
+// Pending is a connection's device authorization waiting for a person's
+// approval (RFC 8628).
+type Pending struct {
+	DeviceCode string
+	Interval   int64
+	Expiry     time.Time
+}
+
+// SavePending keeps a connection's pending device authorization in the
+// store, so that the next run polls with the same device code.
+func (e *Engine) SavePending(ctx context.Context, r Request, p Pending) error {
+	entry := r.label(&tokenstore.Entry{DeviceCode: p.DeviceCode, DeviceInterval: p.Interval, Expiry: p.Expiry}, tokenstore.KindDevice)
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	_, err := e.store.Update(ctx, deviceKey(r.Connection), func(context.Context, *tokenstore.Entry) (*tokenstore.Entry, error) {
+		return entry, nil
+	})
+	if err != nil {
+		return &StoreError{Err: err}
+	}
+	return nil
+}
+
+// PendingOf returns a connection's pending device authorization, nil when
+// there is none.
+func (e *Engine) PendingOf(ctx context.Context, connection string) (*Pending, error) {
+	cur, err := e.store.Get(ctx, deviceKey(connection))
+	if err != nil {
+		return nil, &StoreError{Err: err}
+	}
+	if cur == nil || cur.DeviceCode == "" {
+		return nil, nil
+	}
+	return &Pending{DeviceCode: cur.DeviceCode, Interval: cur.DeviceInterval, Expiry: cur.Expiry}, nil
+}
+
+// ClearPending removes a connection's pending device authorization.
+func (e *Engine) ClearPending(ctx context.Context, connection string) error {
+	return e.delete(ctx, deviceKey(connection))
+}
+
 // OwnRefreshToken returns the newest refresh token of the chain a
 // connection started itself (its authorization code or password grant), ""
 // when it holds none. A connection whose entry links to the chain of a
@@ -513,6 +554,9 @@ func (e *Engine) OwnRefreshToken(ctx context.Context, connection string) (string
 
 // Forget removes a connection's entry and the chain it links to.
 func (e *Engine) Forget(ctx context.Context, connection string) error {
+	if err := e.store.Delete(ctx, deviceKey(connection)); err != nil {
+		return err
+	}
 	key := ConnectionKey(connection)
 	cur, err := e.store.Get(ctx, key)
 	if err != nil {

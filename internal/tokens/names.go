@@ -31,6 +31,11 @@ func ChainKey(req oauthclient.Request, nameKey []byte) tokenstore.Key {
 		tokenstore.SecretName(nameKey, req.RefreshToken))
 }
 
+// deviceKey names a connection's pending device authorization.
+func deviceKey(connection string) tokenstore.Key {
+	return tokenstore.KeyFor("device authorization v1", connection)
+}
+
 // inFlightKey names the marker of a refresh in flight on chain.
 func inFlightKey(chain tokenstore.Key) tokenstore.Key {
 	return tokenstore.KeyFor("refresh in flight v1", chain.String())

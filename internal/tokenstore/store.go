@@ -57,6 +57,12 @@ type Entry struct {
 	InFlightRevision uint64    `json:"in_flight_revision,omitempty"`
 	InFlightSince    time.Time `json:"in_flight_since,omitzero"`
 
+	// DeviceCode and DeviceInterval, on a pending device authorization
+	// entry, are the device code a connection polls with and the polling
+	// interval in seconds (RFC 8628 §3.2); Expiry is the code's.
+	DeviceCode     string `json:"device_code,omitempty"`
+	DeviceInterval int64  `json:"device_interval,omitempty"`
+
 	// The labels below say what the entry is for, so that a listing of the
 	// store (see [Store.List]) can tell entries apart, whose names are
 	// hashes. None of them is a secret, and String shows them; they are
@@ -91,6 +97,9 @@ const (
 	// KindInFlight records a refresh sent to the server and not yet saved
 	// (Entry.InFlightRevision and InFlightSince).
 	KindInFlight = "in-flight"
+	// KindDevice is a connection's pending device authorization
+	// (Entry.DeviceCode and DeviceInterval).
+	KindDevice = "device"
 )
 
 // String describes the entry without any token, so that an entry that ends
@@ -108,8 +117,8 @@ func (e Entry) String() string {
 			fmt.Fprintf(&labels, ", %s: %q", l.name, l.value)
 		}
 	}
-	return fmt.Sprintf("tokenstore.Entry{revision: %d%s, token_type: %q, scope: %q, expiry: %s, access_token: %s, refresh_token: %s, id_token: %s}",
-		e.Revision, labels.String(), e.TokenType, e.Scope, exp, redacted(e.AccessToken), redacted(e.RefreshToken), redacted(e.IDToken))
+	return fmt.Sprintf("tokenstore.Entry{revision: %d%s, token_type: %q, scope: %q, expiry: %s, access_token: %s, refresh_token: %s, id_token: %s, device_code: %s}",
+		e.Revision, labels.String(), e.TokenType, e.Scope, exp, redacted(e.AccessToken), redacted(e.RefreshToken), redacted(e.IDToken), redacted(e.DeviceCode))
 }
 
 // GoString keeps "%#v" as redacted as "%v".
