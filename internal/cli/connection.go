@@ -7,10 +7,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/endpoints"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/oauthclient"
@@ -123,7 +126,16 @@ func (c *connectionFlags) secret(env Env) (string, error) {
 	if !c.promptSecret {
 		return "", nil
 	}
-	fmt.Fprintf(env.Stderr, "Client secret for %s (input is read from standard input): ", firstNonEmpty(c.clientID, "the client"))
+	fmt.Fprintf(env.Stderr, "Client secret for %s: ", firstNonEmpty(c.clientID, "the client"))
+	// On a terminal the secret is read without echo.
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the client secret: %w", err)
+		}
+		return string(b), nil
+	}
 	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return "", fmt.Errorf("reading the client secret from standard input: %w", err)
