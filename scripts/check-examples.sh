@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks every example configuration under examples/: `tofu fmt -check` over
 # the whole tree, then `tofu validate` in each directory that holds .tf files,
-# against the provider built from this checkout.
+# against the provider built from this checkout. Ends with
+# scripts/check-doc-snippets.sh, which does the same for the ```terraform
+# blocks of the documentation templates.
 #
 # The local build is wired in through dev_overrides, which need no `init`.
 # An example that also needs another provider must be initialised from a
@@ -74,8 +76,17 @@ if [[ ${#skipped[@]} -gt 0 ]]; then
 		failed+=("${skipped[@]}")
 	fi
 fi
+examples_ok=1
 if [[ ${#failed[@]} -gt 0 ]]; then
 	echo "check-examples: failed: ${failed[*]}" >&2
-	exit 1
+	examples_ok=0
+else
+	echo "check-examples: ${#dirs[@]} example directories pass"
 fi
-echo "check-examples: ${#dirs[@]} example directories pass"
+
+# The ```terraform blocks of templates/ are checked the same way, with the
+# provider built above.
+snippets_ok=1
+TOFU=$TOFU "$root/scripts/check-doc-snippets.sh" || snippets_ok=0
+
+[[ $examples_ok == 1 && $snippets_ok == 1 ]]
