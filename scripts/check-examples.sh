@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks every example configuration under examples/: `tofu fmt -check` over
 # the whole tree, then `tofu validate` in each directory that holds .tf files,
-# against the provider built from this checkout.
+# against the provider built from this checkout. Ends with
+# scripts/check-doc-snippets.sh, which does the same for the ```terraform
+# blocks of the documentation templates.
 #
 # The local build is wired in through dev_overrides, which need no `init`.
 # An example that also needs another provider must be initialised from a
@@ -25,26 +27,9 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/bin"
-go build -o "$work/bin/terraform-provider-oauth2" .
-
-# The examples name the provider by its registry source (oauth2-tf/oauth2);
-# snippets without a required_providers block resolve to hashicorp/oauth2.
-# Both, on either registry host, point at the local build.
-export TF_CLI_CONFIG_FILE=$work/cli.tfrc
-cat >"$TF_CLI_CONFIG_FILE" <<HCL
-provider_installation {
-  dev_overrides {
-    "registry.opentofu.org/oauth2-tf/oauth2"  = "$work/bin"
-    "registry.terraform.io/oauth2-tf/oauth2"  = "$work/bin"
-    "registry.opentofu.org/hashicorp/oauth2"  = "$work/bin"
-    "registry.terraform.io/hashicorp/oauth2"  = "$work/bin"
-  }
-  direct {}
-}
-HCL
-unset TF_PLUGIN_CACHE_DIR
-export TF_IN_AUTOMATION=1
+# shellcheck source=scripts/lib/tofu-dev.sh
+source "$root/scripts/lib/tofu-dev.sh"
+use_dev_overrides "$work"
 
 failed=()
 skipped=()
@@ -66,26 +51,22 @@ for dir in "${dirs[@]}"; do
 	mkdir -p "$copy"
 	find "$dir" -maxdepth 1 -type f \( -name '*.tf' -o -name '*.tftpl' -o -name '*.tfvars' \) -exec cp {} "$copy/" \;
 
-	if out=$("$TOFU" -chdir="$copy" validate -no-color 2>&1); then
+	status=0
+	validate_dir "$copy" || status=$?
+	case $status in
+	0)
 		echo "ok    $dir"
 		continue
-	fi
-	if grep -q 'tofu init' <<<"$out"; then
-		# Another provider is required: install it (needs its registry).
-		if init_out=$("$TOFU" -chdir="$copy" init -input=false -backend=false -no-color 2>&1); then
-			if out=$("$TOFU" -chdir="$copy" validate -no-color 2>&1); then
-				echo "ok    $dir"
-				continue
-			fi
-		else
-			echo "skip  $dir (cannot install its other providers)"
-			sed 's/^/      /' <<<"$init_out" | grep -i -m3 'error' || true
-			skipped+=("$dir")
-			continue
-		fi
-	fi
+		;;
+	2)
+		echo "skip  $dir (cannot install its other providers)"
+		sed 's/^/      /' <<<"$validate_out"
+		skipped+=("$dir")
+		continue
+		;;
+	esac
 	echo "FAIL  $dir"
-	sed 's/^/      /' <<<"$out"
+	sed 's/^/      /' <<<"$validate_out"
 	failed+=("$dir")
 done
 
@@ -95,8 +76,17 @@ if [[ ${#skipped[@]} -gt 0 ]]; then
 		failed+=("${skipped[@]}")
 	fi
 fi
+examples_ok=1
 if [[ ${#failed[@]} -gt 0 ]]; then
 	echo "check-examples: failed: ${failed[*]}" >&2
-	exit 1
+	examples_ok=0
+else
+	echo "check-examples: ${#dirs[@]} example directories pass"
 fi
-echo "check-examples: ${#dirs[@]} example directories pass"
+
+# The ```terraform blocks of templates/ are checked the same way, with the
+# provider built above.
+snippets_ok=1
+TOFU=$TOFU "$root/scripts/check-doc-snippets.sh" || snippets_ok=0
+
+[[ $examples_ok == 1 && $snippets_ok == 1 ]]
