@@ -53,22 +53,42 @@ func (connection) Schema(ctx context.Context, _ resource.SchemaRequest, resp *re
 	resp.Diagnostics = mirrored.Diagnostics
 	attrs := make(map[string]schema.Attribute, len(mirrored.Schema.Attributes))
 	for name, a := range mirrored.Schema.Attributes {
-		switch a := a.(type) {
-		case schema.StringAttribute:
-			attrs[name] = schema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
-		case schema.Int64Attribute:
-			attrs[name] = schema.Int64Attribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
-		case schema.BoolAttribute:
-			attrs[name] = schema.BoolAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
-		case schema.ListAttribute:
-			attrs[name] = schema.ListAttribute{ElementType: a.ElementType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
-		case schema.MapAttribute:
-			attrs[name] = schema.MapAttribute{ElementType: a.ElementType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
-		default:
+		m, ok := mirror(a)
+		if !ok {
 			resp.Diagnostics.AddError("Unsupported Attribute", fmt.Sprintf("The floor provider cannot mirror attribute %q of type %T.", name, a))
+			continue
 		}
+		attrs[name] = m
 	}
 	resp.Schema = schema.Schema{Attributes: attrs}
+}
+
+// mirror copies an attribute's shape without validators, plan modifiers or
+// defaults; nested attributes are mirrored child by child.
+func mirror(a schema.Attribute) (schema.Attribute, bool) {
+	switch a := a.(type) {
+	case schema.StringAttribute:
+		return schema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}, true
+	case schema.Int64Attribute:
+		return schema.Int64Attribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}, true
+	case schema.BoolAttribute:
+		return schema.BoolAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}, true
+	case schema.ListAttribute:
+		return schema.ListAttribute{ElementType: a.ElementType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}, true
+	case schema.MapAttribute:
+		return schema.MapAttribute{ElementType: a.ElementType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}, true
+	case schema.SingleNestedAttribute:
+		children := make(map[string]schema.Attribute, len(a.Attributes))
+		for name, c := range a.Attributes {
+			m, ok := mirror(c)
+			if !ok {
+				return nil, false
+			}
+			children[name] = m
+		}
+		return schema.SingleNestedAttribute{Attributes: children, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}, true
+	}
+	return nil, false
 }
 
 // Create stores the plan with every unknown computed value set to null and
@@ -91,12 +111,8 @@ func (connection) Delete(context.Context, resource.DeleteRequest, *resource.Dele
 // nulls: the least any Create or Update does.
 func settle(plan tfsdk.Plan) tftypes.Value {
 	v, _ := tftypes.Transform(plan.Raw, func(p *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
-		if len(p.Steps()) == 1 {
-			if name, ok := p.Steps()[0].(tftypes.AttributeName); ok {
-				if a, ok := plan.Schema.GetAttributes()[string(name)]; ok && a.IsWriteOnly() {
-					return tftypes.NewValue(v.Type(), nil), nil
-				}
-			}
+		if a, err := plan.Schema.AttributeAtTerraformPath(context.Background(), p); err == nil && a.IsWriteOnly() {
+			return tftypes.NewValue(v.Type(), nil), nil
 		}
 		if !v.IsKnown() {
 			return tftypes.NewValue(v.Type(), nil), nil
