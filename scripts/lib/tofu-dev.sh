@@ -54,7 +54,7 @@ validate_dir() {
 		return 0
 	fi
 	validate_out=$(quiet_dev_overrides <<<"$validate_out")
-	grep -q 'tofu init' <<<"$validate_out" || return 1
+	grep -Eq '(tofu|terraform) init' <<<"$validate_out" || return 1
 	# Another provider is required: install it (needs its registry).
 	if ! init_out=$("$TOFU" -chdir="$dir" init -input=false -backend=false -no-color 2>&1); then
 		validate_out=$(grep -i -m3 'error' <<<"$init_out" || true)
