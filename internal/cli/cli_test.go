@@ -82,3 +82,14 @@ func TestConnectionFromState(t *testing.T) {
 		t.Errorf("client %q secret %q auth %q: want the flag, the environment, and auto left to the defaults", conn.req.ClientID, conn.req.ClientSecret, conn.req.AuthStyle)
 	}
 }
+
+// The command's guide shows its help text as it is.
+func TestGuideShowsHelp(t *testing.T) {
+	guide, err := os.ReadFile(filepath.Join("..", "..", "templates", "guides", "command-line-tool.md.tmpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(guide), strings.TrimSpace(usage)) {
+		t.Error("templates/guides/command-line-tool.md.tmpl does not show the current help text (oauth2 help); update its Reference section")
+	}
+}
