@@ -265,15 +265,11 @@ func runToolInBrowser(t *testing.T, b *browserTab, secret, button, want, name st
 // browserConsentServer is a token server that asks for consent on its page.
 func browserConsentServer(t *testing.T) *tokenserver.Server {
 	t.Helper()
-	srv := tokenserver.New(tokenserver.Config{
+	srv := startedTokenServer(t, tokenserver.Config{
 		Clients:     map[string]tokenserver.Client{"browser-client": {Secret: "browser-secret"}},
 		Users:       map[string]string{"alice": "alice-password"},
 		ConsentPage: true,
 	})
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 	return srv
 }
 
@@ -332,12 +328,7 @@ ephemeral "oauth2_access_token" "x" {
   client_secret = var.secret
 }
 
-provider "echo" {
-  data = ephemeral.oauth2_access_token.x.token_type
-}
-
-resource "echo" "token_type" {}
-`
+` + echoTokenType("x")
 	var id string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

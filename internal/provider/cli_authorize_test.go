@@ -72,14 +72,10 @@ func runTool(t *testing.T, secret string, args ...string) (string, string, int) 
 }
 
 func TestAccCLI_authorizeThenApply(t *testing.T) {
-	srv := tokenserver.New(tokenserver.Config{
+	srv := startedTokenServer(t, tokenserver.Config{
 		Clients: map[string]tokenserver.Client{"cli-client": {Secret: "cli-secret"}},
 		Users:   map[string]string{"alice": "alice-password"},
 	})
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 	redirect := fmt.Sprintf("http://127.0.0.1:%d/callback", freeLoopbackPort(t))
 
 	hcl := `
@@ -113,12 +109,7 @@ ephemeral "oauth2_access_token" "crm" {
   client_secret = var.secret
 }
 
-provider "echo" {
-  data = ephemeral.oauth2_access_token.crm.token_type
-}
-
-resource "echo" "token_type" {}
-`
+` + echoTokenType("crm")
 	vars := config.Variables{
 		"token_url":         config.StringVariable(srv.TokenURL()),
 		"authorization_url": config.StringVariable(srv.AuthorizeURL()),
@@ -209,15 +200,11 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // The device flow: the tool prints a code, a person approves it at the
 // server, and the next apply finds the connection authorized.
 func TestAccCLI_authorizeDevice(t *testing.T) {
-	srv := tokenserver.New(tokenserver.Config{
+	srv := startedTokenServer(t, tokenserver.Config{
 		Clients:            map[string]tokenserver.Client{"device-client": {Secret: "device-secret"}},
 		Users:              map[string]string{"alice": "alice-password"},
 		DevicePollInterval: -1, // poll at once: the test approves within milliseconds
 	})
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 
 	hcl := `
 variable "token_url" { type = string }

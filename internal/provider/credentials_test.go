@@ -273,12 +273,7 @@ ephemeral "oauth2_access_token" "pkjwt" {
   scopes = ["read"]
 }
 
-provider "echo" {
-  data = ephemeral.oauth2_access_token.pkjwt.token_type
-}
-
-resource "echo" "token_type" {}
-`
+` + echoTokenType("pkjwt")
 	var after int64
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -587,12 +582,7 @@ ephemeral "oauth2_access_token" "salesforce" {
   jwt_bearer  = { issuer = "consumer-key", subject = "alice@example.com" }
 }
 
-provider "echo" {
-  data = ephemeral.oauth2_access_token.salesforce.token_type
-}
-
-resource "echo" "token_type" {}
-`,
+` + echoTokenType("salesforce"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("oauth2_connection.salesforce", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
 				statecheck.ExpectKnownValue("echo.token_type", tfjsonpath.New("data"), knownvalue.StringExact("Bearer")),
@@ -615,17 +605,13 @@ func TestAccCredentials_mutualTLS(t *testing.T) {
 	connKey, providerKey := newTestKey(t, "ec"), newTestKey(t, "ec")
 	connCert, connPin := connKey.selfSigned(t)
 	providerCert, providerPin := providerKey.selfSigned(t)
-	srv := tokenserver.New(tokenserver.Config{
+	srv := startedTokenServer(t, tokenserver.Config{
 		TLS: true,
 		Clients: map[string]tokenserver.Client{
 			"mtls-connection": {AuthMethods: []tokenserver.AuthMethod{tokenserver.AuthSelfSignedTLS}, TLSClientCertSHA256: []string{connPin}},
 			"mtls-provider":   {AuthMethods: []tokenserver.AuthMethod{tokenserver.AuthSelfSignedTLS}, TLSClientCertSHA256: []string{providerPin}},
 		},
 	})
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 	dir := t.TempDir()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -678,12 +664,7 @@ ephemeral "oauth2_access_token" "mtls" {
   client_auth = "self_signed_tls_client_auth"
 }
 
-provider "echo" {
-  data = ephemeral.oauth2_access_token.mtls.token_type
-}
-
-resource "echo" "token_type" {}
-`,
+` + echoTokenType("mtls"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("oauth2_connection.mtls", tfjsonpath.New("status"), knownvalue.StringExact("validated")),
 				statecheck.ExpectKnownValue("oauth2_connection.mtls", tfjsonpath.New("tls_client").AtMapKey("key_wo"), knownvalue.Null()),

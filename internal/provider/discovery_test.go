@@ -27,7 +27,7 @@ import (
 // endpoints and the client authentication come from the server's metadata.
 // The token revoked on close is never handed out again.
 func TestAccDiscovery_issuer(t *testing.T) {
-	srv := tokenserver.New(tokenserver.Config{
+	srv := startedTokenServer(t, tokenserver.Config{
 		Clients: map[string]tokenserver.Client{
 			// Only client_secret_post: auto would try Basic first and be
 			// refused once; the metadata says to use post.
@@ -35,10 +35,6 @@ func TestAccDiscovery_issuer(t *testing.T) {
 		},
 		AuthMethodsSupported: []string{"client_secret_post"},
 	})
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 
 	hcl := `
 variable "issuer" { type = string }
@@ -66,12 +62,7 @@ ephemeral "oauth2_access_token" "disco" {
   revoke_on_close = true
 }
 
-provider "echo" {
-  data = ephemeral.oauth2_access_token.disco.token_type
-}
-
-resource "echo" "token_type" {}
-`
+` + echoTokenType("disco")
 	vars := config.Variables{"issuer": config.StringVariable(srv.URL()), "secret": config.StringVariable("disco-secret")}
 	var afterFirst tokenserver.Stats
 	resource.Test(t, resource.TestCase{

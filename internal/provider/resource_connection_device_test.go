@@ -20,15 +20,11 @@ import (
 // the code, one before the approval stays pending, the one after it is
 // authorized, and an access token with its connection_id then works.
 func TestAccConnection_deviceCode(t *testing.T) {
-	srv := tokenserver.New(tokenserver.Config{
+	srv := startedTokenServer(t, tokenserver.Config{
 		Clients:            map[string]tokenserver.Client{"tv-client": {Secret: "tv-secret"}},
 		Users:              map[string]string{"alice": "alice-password"},
 		DevicePollInterval: -1,
 	})
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 
 	hcl := `
 variable "token_url" { type = string }
@@ -114,12 +110,7 @@ ephemeral "oauth2_access_token" "tv" {
   client_secret = var.secret
 }
 
-provider "echo" {
-  data = ephemeral.oauth2_access_token.tv.token_type
-}
-
-resource "echo" "token_type" {}
-`,
+` + echoTokenType("tv"),
 				ConfigVariables: vars,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("echo.token_type", tfjsonpath.New("data"), knownvalue.StringExact("Bearer")),

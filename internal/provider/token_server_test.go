@@ -123,3 +123,27 @@ func (f stringValue) String() string { return "string checked by the test" }
 type lazyString struct{ p *string }
 
 func (v lazyString) MarshalJSON() ([]byte, error) { return json.Marshal(*v.p) }
+
+// startedTokenServer starts a token server of cfg on loopback, stopped when
+// the test ends.
+func startedTokenServer(t *testing.T, cfg tokenserver.Config) *tokenserver.Server {
+	t.Helper()
+	srv := tokenserver.New(cfg)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// echoTokenType makes the token_type of the ephemeral oauth2_access_token
+// called name observable in state, through the echo provider.
+func echoTokenType(name string) string {
+	return `
+provider "echo" {
+  data = ephemeral.oauth2_access_token.` + name + `.token_type
+}
+
+resource "echo" "token_type" {}
+`
+}
