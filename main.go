@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"log"
+	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -19,6 +20,15 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers such as delve")
 	flag.Parse()
+
+	// Run under a debugger, the provider's own output is what the user reads.
+	if !debug {
+		for _, name := range unreadLogLevels(os.Environ()) {
+			if err := os.Setenv(name, "off"); err != nil {
+				log.Fatal(err.Error())
+			}
+		}
+	}
 
 	opts := providerserver.ServeOpts{
 		Address:         "registry.terraform.io/oauth2-tf/oauth2",
