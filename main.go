@@ -21,6 +21,8 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers such as delve")
 	flag.Parse()
 
+	tuneGC(os.Getenv("GOGC"), os.Getenv("GOMEMLIMIT"))
+
 	// Run under a debugger, the provider's own output is what the user reads.
 	if !debug {
 		for _, name := range unreadLogLevels(os.Environ()) {
