@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/pluginproc"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/provider"
 )
 
@@ -21,11 +22,11 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers such as delve")
 	flag.Parse()
 
-	tuneGC(os.Getenv("GOGC"), os.Getenv("GOMEMLIMIT"))
+	pluginproc.TuneGC(os.Getenv("GOGC"), os.Getenv("GOMEMLIMIT"))
 
 	// Run under a debugger, the provider's own output is what the user reads.
 	if !debug {
-		for _, name := range unreadLogLevels(os.Environ()) {
+		for _, name := range pluginproc.UnreadLogLevels(os.Environ(), "oauth2") {
 			if err := os.Setenv(name, "off"); err != nil {
 				log.Fatal(err.Error())
 			}

@@ -47,6 +47,9 @@ type config struct {
 	httpSrc     string
 	out         string
 	skipMicro   bool
+	// peersShipped runs the floor and http providers as they ship rather
+	// than with the process settings oauth2 gives itself.
+	peersShipped bool
 }
 
 func main() {
@@ -68,6 +71,7 @@ func main() {
 	flag.StringVar(&cfg.httpSrc, "http-provider-src", os.Getenv("OAUTH2_BENCH_HTTP_PROVIDER_SRC"), "source checkout of hashicorp/terraform-provider-http (v3+), built like ours; wins over -http-provider-dir; with neither the http columns are skipped")
 	flag.StringVar(&cfg.out, "out", "bench/results.md", "file the results table is written to")
 	flag.BoolVar(&cfg.skipMicro, "skip-micro", false, "skip the go test -bench micro-benchmarks")
+	flag.BoolVar(&cfg.peersShipped, "peers-as-shipped", false, "run the floor and http providers as they ship (SDK loggers at TRACE, Go's GC defaults) instead of with the process settings oauth2 gives itself")
 	flag.Parse()
 
 	var err error

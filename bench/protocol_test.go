@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/big"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/oauth2-tf/terraform-provider-oauth2/bench/floor"
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/pluginproc"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/provider"
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenserver"
 )
@@ -31,6 +33,9 @@ import (
 //
 //	go test ./bench/ -run '^$' -bench Protocol -benchmem -cpuprofile cpu.out
 func BenchmarkProtocol(b *testing.B) {
+	// The garbage collector as the provider process sets it (main.go);
+	// GOGC=off for callgrind counts still wins.
+	pluginproc.TuneGC(os.Getenv("GOGC"), os.Getenv("GOMEMLIMIT"))
 	srv := tokenserver.New(tokenserver.Config{
 		Clients: map[string]tokenserver.Client{benchClientID: {Secret: benchClientSecret}},
 	})

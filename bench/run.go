@@ -186,6 +186,14 @@ func (b *bench) tofu(ctx context.Context, dir, binPath string, args ...string) (
 	}
 	cmd := exec.CommandContext(ctx, b.cfg.tofu, append([]string{"-chdir=" + dir}, args...)...)
 	cmd.Env = append(b.env, envWrapReal+"="+binPath)
+	if !b.cfg.peersShipped {
+		switch binPath {
+		case b.floor:
+			cmd.Env = append(cmd.Env, envWrapChildEnv+"="+peerSettings("floor"))
+		case b.httpProv:
+			cmd.Env = append(cmd.Env, envWrapChildEnv+"="+peerSettings("http"))
+		}
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()

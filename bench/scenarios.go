@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/pluginproc"
 )
 
 const providerBlock = `terraform {
@@ -123,8 +125,8 @@ func (b *bench) connections(ctx context.Context) error {
 		"the command started, divided by N (their start-up included). floor = bench/floor, a provider whose "+
 		"floor_connection has oauth2_connection's attributes and no logic. data \"http\" POSTs the same "+
 		"client-credentials request, without a postcondition on its status (see bench/profile.md); a data "+
-		"source is read again on every run, so its rerun makes N requests where ours makes none.",
-		b.cfg.latency, b.cfg.parallelism, b.cfg.runs)
+		"source is read again on every run, so its rerun makes N requests where ours makes none. %s",
+		b.cfg.latency, b.cfg.parallelism, b.cfg.runs, b.peerNote())
 	first := b.report.table("1. Apply of N oauth2_connection resources", note,
 		"N", "oauth2", "CPU / conn", "floor", "floor CPU / inst", "data \"http\"", "http CPU / inst",
 		"oauth2 / http", "CPU oauth2 / http", "token requests", "peak RSS", "curl loop")
@@ -177,6 +179,18 @@ func (b *bench) connections(ctx context.Context) error {
 			strconv.FormatInt(ours.rerun.requests, 10), seconds(floor.rerun.wall), perInstance(floor.rerun.cpu, n)}, httpRerun...)...)
 	}
 	return nil
+}
+
+// peerNote says which process settings the floor and http providers ran
+// with.
+func (b *bench) peerNote() string {
+	if b.cfg.peersShipped {
+		return "floor and http run as they ship: the SDK's loggers write every line down to TRACE for the CLI to discard, " +
+			"and Go's garbage collector has its defaults; oauth2 turns both down itself (bench/profile.md)."
+	}
+	return fmt.Sprintf("floor and http run with the process settings oauth2 gives itself (SDK loggers off while no TF_LOG "+
+		"variable is set, GOGC=%d, a %d MiB soft memory limit), given to them through their environment; "+
+		"-peers-as-shipped runs them as they ship.", pluginproc.GCPercent, pluginproc.MemoryLimit>>20)
 }
 
 // curlLoop sends n client-credentials requests with curl at the bench's

@@ -7,8 +7,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/oauth2-tf/terraform-provider-oauth2/internal/pluginproc"
 )
 
 // The CLI starts providers itself, so their peak memory cannot be read from
@@ -16,15 +19,22 @@ import (
 // name; started that way it runs the real provider as its child and records
 // the child's peak RSS and CPU time from the kernel's resource usage when it
 // exits.
+//
+// envWrapChildEnv holds variables, one per line, that the wrapper adds to
+// the provider's environment only, not to the CLI's.
 const (
-	envWrapReal = "OAUTH2_BENCH_WRAP_REAL"
-	envWrapRSS  = "OAUTH2_BENCH_WRAP_RSS_DIR"
+	envWrapReal     = "OAUTH2_BENCH_WRAP_REAL"
+	envWrapRSS      = "OAUTH2_BENCH_WRAP_RSS_DIR"
+	envWrapChildEnv = "OAUTH2_BENCH_WRAP_CHILD_ENV"
 )
 
 func runWrapped(binPath string) int {
 	cmd := exec.Command(binPath, os.Args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = os.Environ()
+	if extra := os.Getenv(envWrapChildEnv); extra != "" {
+		cmd.Env = append(cmd.Env, strings.Split(extra, "\n")...)
+	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "bench wrapper: start %s: %v\n", binPath, err)
 		return 1
@@ -75,4 +85,17 @@ func collectUsage(dir string) usage {
 		_ = os.Remove(name)
 	}
 	return u
+}
+
+// peerSettings returns the environment that gives another plugin-framework
+// provider, named provider in its address, the process settings oauth2
+// gives itself in main: SDK loggers off when no TF_LOG variable is set (the
+// bench sets none), and its garbage collector settings.
+func peerSettings(provider string) string {
+	var env []string
+	for _, name := range pluginproc.LogLevelVariables(provider) {
+		env = append(env, name+"=off")
+	}
+	env = append(env, "GOGC="+strconv.Itoa(pluginproc.GCPercent), "GOMEMLIMIT="+strconv.Itoa(pluginproc.MemoryLimit))
+	return strings.Join(env, "\n")
 }

@@ -1,4 +1,4 @@
-package main
+package pluginproc
 
 import (
 	"runtime/debug"
@@ -19,9 +19,9 @@ func TestTuneGC(t *testing.T) {
 		wantPercent          int
 		wantLimit, setBefore int64
 	}{
-		{"neither variable set", "", "", gcPercent, memoryLimit, 1 << 40},
-		{"GOGC set", "150", "", 100, memoryLimit, 1 << 40},
-		{"GOMEMLIMIT set", "", "1GiB", gcPercent, 1 << 40, 1 << 40},
+		{"neither variable set", "", "", GCPercent, MemoryLimit, 1 << 40},
+		{"GOGC set", "150", "", 100, MemoryLimit, 1 << 40},
+		{"GOMEMLIMIT set", "", "1GiB", GCPercent, 1 << 40, 1 << 40},
 		{"both set", "off", "512MiB", 100, 1 << 40, 1 << 40},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,7 +30,7 @@ func TestTuneGC(t *testing.T) {
 			debug.SetGCPercent(100)
 			debug.SetMemoryLimit(tc.setBefore)
 
-			tuneGC(tc.gogc, tc.gomemlimit)
+			TuneGC(tc.gogc, tc.gomemlimit)
 
 			if got := debug.SetGCPercent(100); got != tc.wantPercent {
 				t.Errorf("GOGC = %d, want %d", got, tc.wantPercent)

@@ -1,4 +1,4 @@
-package main
+package pluginproc
 
 import "runtime/debug"
 
@@ -8,22 +8,22 @@ import "runtime/debug"
 // globals, every goroutine's stack) was a quarter of the provider's CPU
 // time. A higher GOGC spaces the cycles out; the soft memory limit keeps
 // the heap of a large run from growing with it: at 500 connections the
-// peak resident size stays within 10 % of the default's (bench/profile.md).
-// The limit is 5 to 50 times the live heap measured, so the collector is not
-// driven by it in any run measured.
+// peak resident size stays within 10 % of the default's. The limit is 5 to
+// 50 times the live heap measured, so in no measured run does it drive the
+// collector.
 const (
-	gcPercent   = 400
-	memoryLimit = 128 << 20
+	GCPercent   = 400
+	MemoryLimit = 128 << 20
 )
 
-// tuneGC applies gcPercent and memoryLimit, each unless its environment
+// TuneGC applies GCPercent and MemoryLimit, each unless its environment
 // variable (GOGC, GOMEMLIMIT; their values are passed in) is set: the
 // user's choice wins.
-func tuneGC(gogc, gomemlimit string) {
+func TuneGC(gogc, gomemlimit string) {
 	if gogc == "" {
-		debug.SetGCPercent(gcPercent)
+		debug.SetGCPercent(GCPercent)
 	}
 	if gomemlimit == "" {
-		debug.SetMemoryLimit(memoryLimit)
+		debug.SetMemoryLimit(MemoryLimit)
 	}
 }
