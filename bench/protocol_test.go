@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +37,8 @@ func BenchmarkProtocol(b *testing.B) {
 	// The garbage collector as the provider process sets it (main.go);
 	// GOGC=off for callgrind counts still wins.
 	pluginproc.TuneGC(os.Getenv("GOGC"), os.Getenv("GOMEMLIMIT"))
+	// A token store of the bench's own, not the user's.
+	b.Setenv("OAUTH2_TOKEN_STORE_PATH", filepath.Join(b.TempDir(), "tokens.json"))
 	srv := tokenserver.New(tokenserver.Config{
 		Clients: map[string]tokenserver.Client{benchClientID: {Secret: benchClientSecret}},
 	})
