@@ -230,6 +230,9 @@ func (e *Engine) grant(ctx context.Context, r Request, p Policy, c chain, access
 		}
 		return &Result{Token: withExpiry(tok, e.entryFrom(tok, r.Token).Expiry), Requests: 1}, nil
 	}
+	if p.Fresh && !c.set {
+		return e.freshGrant(ctx, r, access)
+	}
 	lock := access
 	if c.set {
 		lock = c.key
@@ -273,6 +276,31 @@ func (e *Engine) grant(ctx context.Context, r Request, p Policy, c chain, access
 	}
 	e.log(ctx, "token obtained and saved", map[string]any{"requests": res.Requests, "revision": entry.Revision, "durable": e.durable})
 	return res, nil
+}
+
+// freshGrant runs a grant that starts no refresh chain for a caller that
+// wants a token of its own (a connection proving its credentials), and
+// saves it for later reuse. The request is made outside the entry's lock:
+// no refresh token is presented, so nothing needs serializing, and
+// connections that share credentials prove them at once instead of one
+// request latency after another (bench/profile.md). The lock is held to
+// save only; of concurrent fresh tokens the last saved is the one reused.
+func (e *Engine) freshGrant(ctx context.Context, r Request, access tokenstore.Key) (*Result, error) {
+	tok, err := e.client.Exchange(ctx, r.Token)
+	if err != nil {
+		return nil, &RequestError{Err: err}
+	}
+	next := e.entryFrom(tok, r.Token)
+	r.label(next, tokenstore.KindAccess)
+	next.RefreshToken = ""
+	entry, err := e.store.Update(ctx, access, func(context.Context, *tokenstore.Entry) (*tokenstore.Entry, error) {
+		return next, nil
+	})
+	if err != nil {
+		return nil, &SaveError{Err: err}
+	}
+	e.log(ctx, "token obtained and saved", map[string]any{"requests": 1, "revision": entry.Revision, "durable": e.durable})
+	return &Result{Token: withExpiry(tok, next.Expiry), Requests: 1}, nil
 }
 
 // refresh presents the newest refresh token of c under its lock and saves the

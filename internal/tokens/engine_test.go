@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -554,4 +555,69 @@ func TestEntriesCarryLabels(t *testing.T) {
 		t.Fatalf("List after an interrupted refresh = %v, %v; want the in-flight record", listed, err)
 	}
 	check(t, listed[0], tokenstore.KindInFlight, req.Token.RefreshToken)
+}
+
+// Connections that share credentials each prove them with a request of
+// their own. With no refresh token presented there is nothing to
+// serialize, so the requests are in flight together: the server holds
+// every request until all of them have arrived, and answers anyway after
+// a bound, when the count it saw says whether they overlapped.
+func TestFreshGrantsOfOneCredentialRunTogether(t *testing.T) {
+	const n = 4
+	var (
+		mu       sync.Mutex
+		inFlight int
+		most     int
+		issued   int
+		arrived  = make(chan struct{})
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		if inFlight == n {
+			close(arrived)
+		}
+		mu.Unlock()
+		select {
+		case <-arrived:
+		case <-time.After(5 * time.Second):
+		}
+		mu.Lock()
+		inFlight--
+		issued++
+		token := "at-" + strconv.Itoa(issued)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"` + token + `","token_type":"Bearer","expires_in":3600}`))
+	}))
+	t.Cleanup(srv.Close)
+	store := fileStore(t, filepath.Join(t.TempDir(), "tokens"))
+	e := newEngine(t, store, newClock(), nil)
+	req := Request{Token: oauthclient.Request{TokenURL: srv.URL, GrantType: oauthclient.GrantClientCredentials, ClientID: "c", ClientSecret: "s"}}
+
+	results := make([]*Result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = mustToken(t, e, req, Policy{Fresh: true}) })
+	}
+	wg.Wait()
+	if most != n {
+		t.Errorf("at most %d of %d fresh token requests were in flight together; want all: they wait on one another", most, n)
+	}
+	saved := map[string]bool{}
+	for _, res := range results {
+		if res.Requests != 1 {
+			t.Errorf("a fresh token came after %d requests, want 1", res.Requests)
+		}
+		saved[res.Token.AccessToken] = true
+	}
+	if len(saved) != n {
+		t.Errorf("%d distinct tokens for %d fresh requests", len(saved), n)
+	}
+	// One of them is stored and reused without a request.
+	reused := mustToken(t, newEngine(t, store, newClock(), nil), req, Policy{MinValidity: time.Minute})
+	if reused.Requests != 0 || !saved[reused.Token.AccessToken] {
+		t.Errorf("a later request got %q after %d requests; want one of the fresh tokens, reused", reused.Token.AccessToken, reused.Requests)
+	}
 }
