@@ -177,10 +177,10 @@ func (e *accessTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Sch
 }
 
 // accessTokenValidator holds the rules of oauth2_access_token, built once.
-var accessTokenValidator = settingsValidator{rules: append(withConnectionID(connectionRules(false)),
+var accessTokenValidator = newSettingsValidator(append(withConnectionID(connectionRules(false)),
 	connectionIDGrantValidator{},
 	conflictingRule{names: []string{"connection_id", "refresh_token"}},
-)}
+)...)
 
 func (e *accessTokenEphemeralResource) ConfigValidators(context.Context) []ephemeral.ConfigValidator {
 	return []ephemeral.ConfigValidator{accessTokenValidator}

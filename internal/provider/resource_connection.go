@@ -265,8 +265,8 @@ const refreshTokenRotationNote = " Validation presents it, and a server that rot
 	"the new refresh token is kept in `obtained_refresh_token`."
 
 // connectionValidator holds the rules of oauth2_connection, built once.
-var connectionValidator = settingsValidator{rules: append(connectionRules(true),
-	writeOnlyConflicts("client_secret", "password", "refresh_token")...)}
+var connectionValidator = newSettingsValidator(append(connectionRules(true),
+	writeOnlyConflicts("client_secret", "password", "refresh_token")...)...)
 
 func (r *connectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{connectionValidator, revalidateAfterGrantValidator{}}

@@ -163,7 +163,7 @@ var webhookSecretValidator = func() settingsValidator {
 		convention(conventionClientCredentials, "client_id"),
 		convention(conventionClientCredentials, "client_secret", woName("client_secret")),
 	}
-	return settingsValidator{rules: append(rules, writeOnlyConflicts("client_secret", "password")...)}
+	return newSettingsValidator(append(rules, writeOnlyConflicts("client_secret", "password")...)...)
 }()
 
 func (r *webhookSecretResource) ConfigValidators(context.Context) []resource.ConfigValidator {

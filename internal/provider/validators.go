@@ -126,14 +126,33 @@ type settingsRule interface {
 // each framework path lookup (tfsdk.Config.GetAttribute, PathMatches) walks
 // the schema and copies its attribute map, which with some forty attributes
 // and a dozen rules made validation cost more than the rest of a plan.
-type settingsValidator struct{ rules []settingsRule }
+type settingsValidator struct {
+	rules []settingsRule
+	// description is every rule's, joined once: the framework asks for it
+	// on every validation, to log it.
+	description string
+}
 
 var (
 	_ resource.ConfigValidator  = settingsValidator{}
 	_ ephemeral.ConfigValidator = settingsValidator{}
 )
 
+// newSettingsValidator builds an entity's validator once per process.
+func newSettingsValidator(rules ...settingsRule) settingsValidator {
+	v := settingsValidator{rules: rules}
+	v.description = v.describe(context.Background())
+	return v
+}
+
 func (v settingsValidator) Description(ctx context.Context) string {
+	if v.description != "" {
+		return v.description
+	}
+	return v.describe(ctx)
+}
+
+func (v settingsValidator) describe(ctx context.Context) string {
 	descriptions := make([]string, len(v.rules))
 	for i, r := range v.rules {
 		descriptions[i] = r.Description(ctx)

@@ -282,3 +282,18 @@ func TestSettingsRuleUnknownAttribute(t *testing.T) {
 		t.Errorf("got %v, want one provider bug error naming grant_typo", resp.Diagnostics)
 	}
 }
+
+// The description is joined once, when the validator is built, and is
+// every rule's.
+func TestSettingsValidatorDescription(t *testing.T) {
+	ctx := context.Background()
+	rules := []settingsRule{
+		conflictingRule{names: []string{"client_secret", "client_secret_wo"}},
+		requiredWhenValidator{when: "grant_type", values: []string{"password"}, anyOf: []string{"username"}},
+	}
+	v := newSettingsValidator(rules...)
+	want := rules[0].Description(ctx) + "; " + rules[1].Description(ctx)
+	if v.description != want || v.Description(ctx) != want || v.MarkdownDescription(ctx) != want {
+		t.Errorf("description %q, Description %q; want %q", v.description, v.Description(ctx), want)
+	}
+}
