@@ -18,6 +18,12 @@
 // OAUTH2_BENCH_HTTP_PROVIDER_DIR) names a directory holding one built so.
 // Without either, the http columns are skipped.
 //
+// The floor and http providers run with the process settings the oauth2
+// provider gives itself in main (internal/pluginproc: SDK loggers off while
+// no TF_LOG variable is set, its garbage collector settings), set in their
+// environment only, so that the columns compare the work per instance;
+// -peers-as-shipped runs them as they ship.
+//
 // The protocol benchmarks in protocol_test.go send one instance's RPCs to
 // the provider server directly, without the CLI, for profiles:
 //
