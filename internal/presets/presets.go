@@ -29,6 +29,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Grant types a preset can list in Grants: the short names the provider's
@@ -65,8 +66,28 @@ type Param struct {
 	Default string
 	// Pattern, when set, is the shape a value must have, e.g. a DNS label.
 	// Every parameter that appears in a host has one.
-	Pattern *regexp.Regexp
+	Pattern *Pattern
 }
+
+// Pattern is a regular expression compiled when first used. The table's
+// host patterns, with their counted repetitions, took 8 ms to compile at
+// every start of the provider process, and most runs use none of them.
+type Pattern struct {
+	expr string
+	re   func() *regexp.Regexp
+}
+
+// newPattern returns a Pattern for expr, which must compile; the package's
+// tests compile every pattern in the table.
+func newPattern(expr string) *Pattern {
+	return &Pattern{expr: expr, re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
+}
+
+// MatchString reports whether s matches the pattern.
+func (p *Pattern) MatchString(s string) bool { return p.re().MatchString(s) }
+
+// String returns the pattern's source text.
+func (p *Pattern) String() string { return p.expr }
 
 // Preset describes how to reach one platform's OAuth 2.0 endpoints.
 type Preset struct {
@@ -311,10 +332,10 @@ func quoteAll(ss []string) string {
 // what they spell out.
 var (
 	// dnsLabel is one host name label (RFC 1123 §2.1).
-	dnsLabel = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	dnsLabel = newPattern(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	// hostRE is a host name of two or more labels with an optional port:
 	// for self-hosted servers, whose host is whatever their owner chose.
-	hostRE = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$`)
+	hostRE = newPattern(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$`)
 )
 
 var errNoTable = errors.New("presets: empty table")

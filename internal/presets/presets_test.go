@@ -369,3 +369,26 @@ func maps(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// Every pattern in the table compiles; they are compiled when first used,
+// so a bad one would otherwise panic in a user's run.
+func TestTablePatternsCompile(t *testing.T) {
+	for _, p := range All() {
+		for _, prm := range p.Params {
+			if prm.Pattern == nil {
+				continue
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("preset %q parameter %q: pattern %s does not compile: %v", p.Name, prm.Name, prm.Pattern, r)
+					}
+				}()
+				prm.Pattern.MatchString("")
+			}()
+		}
+	}
+	for _, p := range []*Pattern{dnsLabel, hostRE} {
+		p.MatchString("")
+	}
+}

@@ -1,30 +1,28 @@
 package presets
 
-import "regexp"
-
 // Parameter shapes used by the table below. Every parameter that is part of
 // a host name has a pattern that keeps it inside the platform's domain.
 var (
 	// entraTenant is a tenant GUID, a verified domain name, or one of
 	// organizations, common and consumers (a path segment).
-	entraTenant = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$`)
+	entraTenant = newPattern(`(?i)^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$`)
 	// b2cPolicy is a user flow or custom policy name, e.g. B2C_1_signin.
-	b2cPolicy = regexp.MustCompile(`(?i)^[a-z0-9_-]{1,128}$`)
+	b2cPolicy = newPattern(`(?i)^[a-z0-9_-]{1,128}$`)
 	// salesforceMyDomain is the part of a My Domain host before
 	// .my.salesforce.com: a name, or a name with the sandbox, developer
 	// edition, scratch, demo, patch or Trailhead playground suffix.
-	salesforceMyDomain = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.(sandbox|develop|scratch|demo|patch|trailblaze))?$`)
+	salesforceMyDomain = newPattern(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.(sandbox|develop|scratch|demo|patch|trailblaze))?$`)
 	// oktaDomain is an Okta org host on Okta's own domains; a custom URL
 	// domain takes explicit URLs instead.
-	oktaDomain = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.(okta|oktapreview|okta-emea)\.com$`)
+	oktaDomain = newPattern(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.(okta|oktapreview|okta-emea)\.com$`)
 	// oktaAuthServer is a custom authorization server id, or "default".
-	oktaAuthServer = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
+	oktaAuthServer = newPattern(`^[A-Za-z0-9]{1,64}$`)
 	// auth0Domain is a tenant host on auth0.com, with or without a region
 	// label (tenant.auth0.com, tenant.eu.auth0.com); a custom domain takes
 	// explicit URLs instead.
-	auth0Domain = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z]{2})?\.auth0\.com$`)
+	auth0Domain = newPattern(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z]{2})?\.auth0\.com$`)
 	// awsRegion is an AWS region name such as eu-west-1 or us-gov-west-1.
-	awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	awsRegion = newPattern(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 )
 
 var (
