@@ -35,6 +35,12 @@
 //     a configured refresh token) are moved to the chain's name under its
 //     lock the first time it is used, so no process presents a retired token
 //     from the old name.
+//   - Requests that present a refresh token, or start a chain, run under the
+//     chain's lock, one at a time. A fresh token that starts no chain
+//     ([Policy.Fresh] for client credentials and the like) presents nothing
+//     another request could retire, so it is requested outside any lock and
+//     the lock is taken only to save it: connections that share a client
+//     prove their credentials together.
 //
 // It imports no Terraform package: the provider and the command-line tool
 // share it.
