@@ -408,6 +408,34 @@ resource "oauth2_connection" "test" {
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
+			// Write-only credentials are in the configuration only, never in
+			// the plan the check otherwise reads.
+			{
+				Config: `
+resource "oauth2_connection" "test" {
+  label                    = "Write-only secret"
+  token_url                = "https://login.example.test/token"
+  client_id                = "c"
+  client_secret_wo         = "s"
+  client_secret_wo_version = 1
+}
+`,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: `
+resource "oauth2_connection" "test" {
+  label                       = "Write-only assertion"
+  token_url                   = "https://login.example.test/token"
+  client_id                   = "c"
+  client_assertion_wo         = "eyJ.signed.jwt"
+  client_assertion_wo_version = 1
+}
+`,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
 		},
 	})
 }

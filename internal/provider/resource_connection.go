@@ -299,23 +299,27 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 		!rawEquals(req.State.Raw, "status", statusPendingAuthorization) {
 		return
 	}
-	var plan, config connectionResourceModel
+	var plan connectionResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// The configuration is decoded only for a connection that exists: a
+	// new one's checks read from it just which write-only values are set
+	// (below), and decoding a second whole model was a tenth of a plan.
+	var config connectionResourceModel
 	var state *connectionResourceModel
 	if !req.State.Raw.IsNull() {
 		state = &connectionResourceModel{}
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
 	}
 
 	switch {
-	case !config.PKCE.IsNull():
+	case rawSet(req.Config.Raw, "pkce"):
 	case plan.GrantType.IsUnknown():
 		plan.PKCE = types.BoolUnknown()
 	case plan.GrantType.ValueString() == string(oauthclient.GrantAuthorizationCode):
@@ -329,7 +333,13 @@ func (r *connectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if r.data != nil {
 		subject := fmt.Sprintf("connection %q", plan.Label.ValueString())
 		resp.Diagnostics.Append(endpointDiagnostics(subject, plan.connectionSettingsModel, r.data.allowInsecureHTTP)...)
-		resp.Diagnostics.Append(clientCredentialDiagnostics(subject, plan.connectionSettingsModel, config.connectionWriteOnlyModel, config.credentials(), true)...)
+		// Of the credentials, only write-only values are missing from the
+		// plan; whether a nested credential is set is the same in both.
+		wo := connectionWriteOnlyModel{
+			ClientSecretWO:    rawString(req.Config.Raw, "client_secret_wo"),
+			ClientAssertionWO: rawString(req.Config.Raw, "client_assertion_wo"),
+		}
+		resp.Diagnostics.Append(clientCredentialDiagnostics(subject, plan.connectionSettingsModel, wo, plan.credentialConfig(wo.ClientAssertionWO), true)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
@@ -587,6 +597,22 @@ func rawEquals(v tftypes.Value, name, want string) bool {
 	var s string
 	av, ok := a.(tftypes.Value)
 	return ok && av.IsKnown() && !av.IsNull() && av.As(&s) == nil && s == want
+}
+
+// rawString reads a top-level string attribute of v.
+func rawString(v tftypes.Value, name string) types.String {
+	a, _, err := tftypes.WalkAttributePath(v, tftypes.NewAttributePath().WithAttributeName(name))
+	av, ok := a.(tftypes.Value)
+	var s string
+	switch {
+	case err != nil || !ok || av.IsNull():
+		return types.StringNull()
+	case !av.IsKnown():
+		return types.StringUnknown()
+	case av.As(&s) != nil:
+		return types.StringNull()
+	}
+	return types.StringValue(s)
 }
 
 func rawSet(v tftypes.Value, names ...string) bool {
