@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -273,36 +272,8 @@ func browserConsentServer(t *testing.T) *tokenserver.Server {
 	return srv
 }
 
-const browserConnectionHCL = `
-variable "token_url" { type = string }
-variable "authorization_url" { type = string }
-variable "redirect_uri" { type = string }
-variable "secret" {
-  type      = string
-  sensitive = true
-}
-
-resource "oauth2_connection" "x" {
-  label                    = "Browser"
-  grant_type               = "authorization_code"
-  token_url                = var.token_url
-  authorization_url        = var.authorization_url
-  redirect_uri             = var.redirect_uri
-  client_id                = "browser-client"
-  client_secret_wo         = var.secret
-  client_secret_wo_version = 1
-  scopes                   = ["read"]
-}
-`
-
-func browserVars(srv *tokenserver.Server, redirect string) config.Variables {
-	return config.Variables{
-		"token_url":         config.StringVariable(srv.TokenURL()),
-		"authorization_url": config.StringVariable(srv.AuthorizeURL()),
-		"redirect_uri":      config.StringVariable(redirect),
-		"secret":            config.StringVariable("browser-secret"),
-	}
-}
+// browserConnectionHCL is the connection the browser tests authorize.
+var browserConnectionHCL = pendingAuthCodeHCL("x", "Browser", "browser-client")
 
 // authorizeArgs are the tool's arguments for the connection with id.
 func authorizeArgs(srv *tokenserver.Server, id, redirect string) []string {
@@ -319,7 +290,7 @@ func TestAccBrowser_authorize(t *testing.T) {
 	b := newBrowserTab(t)
 	srv := browserConsentServer(t)
 	redirect := fmt.Sprintf("http://127.0.0.1:%d/callback", freeLoopbackPort(t))
-	vars := browserVars(srv, redirect)
+	vars := authCodeVars(srv, redirect, "browser-secret")
 	ephemeral := `
 ephemeral "oauth2_access_token" "x" {
   connection_id = oauth2_connection.x.id
@@ -386,7 +357,7 @@ func TestAccBrowser_deny(t *testing.T) {
 	b := newBrowserTab(t)
 	srv := browserConsentServer(t)
 	redirect := fmt.Sprintf("http://127.0.0.1:%d/callback", freeLoopbackPort(t))
-	vars := browserVars(srv, redirect)
+	vars := authCodeVars(srv, redirect, "browser-secret")
 	var id string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

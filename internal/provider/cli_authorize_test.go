@@ -78,27 +78,7 @@ func TestAccCLI_authorizeThenApply(t *testing.T) {
 	})
 	redirect := fmt.Sprintf("http://127.0.0.1:%d/callback", freeLoopbackPort(t))
 
-	hcl := `
-variable "token_url" { type = string }
-variable "authorization_url" { type = string }
-variable "redirect_uri" { type = string }
-variable "secret" {
-  type      = string
-  sensitive = true
-}
-
-resource "oauth2_connection" "crm" {
-  label                    = "CRM"
-  grant_type               = "authorization_code"
-  token_url                = var.token_url
-  authorization_url        = var.authorization_url
-  redirect_uri             = var.redirect_uri
-  client_id                = "cli-client"
-  client_secret_wo         = var.secret
-  client_secret_wo_version = 1
-  scopes                   = ["read"]
-}
-`
+	hcl := pendingAuthCodeHCL("crm", "CRM", "cli-client")
 	// The connection has no pending change by now, so the token may name
 	// its id directly.
 	ephemeral := `
@@ -110,12 +90,7 @@ ephemeral "oauth2_access_token" "crm" {
 }
 
 ` + echoTokenType("crm")
-	vars := config.Variables{
-		"token_url":         config.StringVariable(srv.TokenURL()),
-		"authorization_url": config.StringVariable(srv.AuthorizeURL()),
-		"redirect_uri":      config.StringVariable(redirect),
-		"secret":            config.StringVariable("cli-secret"),
-	}
+	vars := authCodeVars(srv, redirect, "cli-secret")
 	var id string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/config"
+
 	"github.com/oauth2-tf/terraform-provider-oauth2/internal/tokenserver"
 )
 
@@ -146,4 +148,42 @@ provider "echo" {
 
 resource "echo" "token_type" {}
 `
+}
+
+// pendingAuthCodeHCL is an authorization_code connection called name, with
+// label and the client clientID of a test token server, whose endpoints,
+// redirect URI and write-only secret are the variables authCodeVars sets.
+// Its first apply leaves it waiting for the user's consent.
+func pendingAuthCodeHCL(name, label, clientID string) string {
+	return fmt.Sprintf(`
+variable "token_url" { type = string }
+variable "authorization_url" { type = string }
+variable "redirect_uri" { type = string }
+variable "secret" {
+  type      = string
+  sensitive = true
+}
+
+resource "oauth2_connection" %q {
+  label                    = %q
+  grant_type               = "authorization_code"
+  token_url                = var.token_url
+  authorization_url        = var.authorization_url
+  redirect_uri             = var.redirect_uri
+  client_id                = %q
+  client_secret_wo         = var.secret
+  client_secret_wo_version = 1
+  scopes                   = ["read"]
+}
+`, name, label, clientID)
+}
+
+// authCodeVars are pendingAuthCodeHCL's variables for srv.
+func authCodeVars(srv *tokenserver.Server, redirect, secret string) config.Variables {
+	return config.Variables{
+		"token_url":         config.StringVariable(srv.TokenURL()),
+		"authorization_url": config.StringVariable(srv.AuthorizeURL()),
+		"redirect_uri":      config.StringVariable(redirect),
+		"secret":            config.StringVariable(secret),
+	}
 }
